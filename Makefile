@@ -1,0 +1,36 @@
+# Two entry points for a fresh machine: `make demo` and `make test`.
+# Each creates the virtual environment when it is missing.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# torch/torchvision are pinned here to the builds on this machine's disk; the package itself
+# only declares ranges in its extras, so users bring their own build.
+TORCH_PINS := torch==2.14.1 torchvision==0.29.1
+
+.PHONY: venv demo test lint bench-quick clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH_PINS)
+	$(PY) -m pip install --quiet -e ".[dev,dask,docs]"
+	touch $@
+
+demo: venv
+	$(VENV)/bin/skmoe demo
+
+test: venv
+	HF_HUB_OFFLINE=1 YOLO_OFFLINE=1 $(PY) -m pytest -n 2 --dist loadfile
+	$(MAKE) bench-quick
+
+bench-quick: venv
+	$(PY) benchmarks/bench_search.py --quick
+
+lint: venv
+	$(VENV)/bin/ruff check skmoe tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

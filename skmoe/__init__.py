@@ -1,0 +1,11 @@
+"""skmoe: scikit-learn-compatible multi-expert ensembles for long-tailed defect images.
+
+Importing skmoe stays light: torch, timm and ultralytics are imported only by the expert classes
+that need them.
+"""
+
+from .pipeline import TwoStagePipeline
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["TwoStagePipeline", "__version__"]

@@ -1,0 +1,114 @@
+"""Stratified train / validation / test split for single- and multi-label targets."""
+
+import numpy as np
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_consistent_length
+
+from ..utils._labels import to_indicator
+from ..utils._inputs import take_rows
+
+
+def train_val_test_split(*arrays, stratify, val_size=0.1, test_size=0.1, random_state=None):
+    """Split arrays into train, validation and test parts with the same class profile.
+
+    Every class keeps its share in each part, which matters for long-tailed data where a random
+    split can leave a rare class out of the validation set altogether. Single-label targets are
+    stratified per label. Multi-label targets are stratified per label combination; images whose
+    combination is too rare to spread over three parts are grouped by their rarest label.
+
+    Parameters
+    ----------
+    *arrays : sequence of indexables of the same length
+        Images, labels, boxes (lists are fine), or anything ``sklearn.utils._safe_indexing``
+        accepts.
+    stratify : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Labels or indicator matrix to stratify on (usually ``y``).
+    val_size, test_size : float in (0, 1), default=0.1
+        Fractions of the data for validation and test; the rest is for training (8:1:1 by
+        default).
+    random_state : int, RandomState instance or None, default=None
+        Seed for the shuffle.
+
+    Returns
+    -------
+    splits : list
+        ``[a_train, a_val, a_test, b_train, b_val, b_test, ...]`` for arrays ``a, b, ...``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe.datasets import train_val_test_split
+    >>> y = np.repeat(["ok", "pit"], [80, 20])
+    >>> y_train, y_val, y_test = train_val_test_split(y, stratify=y, random_state=0)
+    >>> [int((part == "pit").sum()) for part in (y_train, y_val, y_test)]
+    [16, 2, 2]
+    """
+    if not arrays:
+        raise ValueError("train_val_test_split needs at least one array to split.")
+    check_consistent_length(*arrays, stratify)
+    for name, size in (("val_size", val_size), ("test_size", test_size)):
+        if not 0 < size < 1:
+            raise ValueError(f"{name} must be a fraction in (0, 1); got {size}.")
+    if val_size + test_size >= 1:
+        raise ValueError(
+            f"val_size + test_size must leave data for training; got {val_size} + {test_size}."
+        )
+    parts = stratified_partition(stratify, (1 - val_size - test_size, val_size, test_size),
+                                 random_state=random_state)
+    return [take_rows(array, part) for array in arrays for part in parts]
+
+
+def stratified_partition(y, fractions, *, random_state=None):
+    """Index arrays that split ``range(len(y))`` into parts of the given fractions, per stratum.
+
+    Within each stratum the counts are the fractions rounded by largest remainder, so a class of
+    300 images splits 240/30/30 at 8:1:1, and leftover images go to the parts that lost most to
+    rounding. Each part's indices are sorted.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Labels or indicator matrix.
+    fractions : sequence of float
+        Fraction of each part; normalised to sum to 1.
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    parts : list of ndarray of int
+    """
+    rng = check_random_state(random_state)
+    fractions = np.asarray(fractions, dtype=float) / np.sum(fractions)
+    strata = _strata(y, n_parts=len(fractions))
+    parts = [[] for _ in fractions]
+    for stratum in np.unique(strata):
+        members = rng.permutation(np.flatnonzero(strata == stratum))
+        bounds = np.cumsum(_largest_remainder(len(members), fractions))[:-1]
+        for part, chunk in zip(parts, np.split(members, bounds)):
+            part.append(chunk)
+    return [np.sort(np.concatenate(part)) for part in parts]
+
+
+def _largest_remainder(n, fractions):
+    """Integer counts summing to n, as close to n * fractions as rounding allows."""
+    exact = n * fractions
+    counts = np.floor(exact).astype(int)
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[: n - counts.sum()]] += 1
+    return counts
+
+
+def _strata(y, *, n_parts):
+    """One stratum id per sample: the label, or the label combination for multi-label y."""
+    indicator, _, multilabel = to_indicator(y)
+    if not multilabel:
+        return indicator.argmax(axis=1)
+    _, combination, counts = np.unique(indicator, axis=0, return_inverse=True, return_counts=True)
+    combination = combination.ravel()
+    # Combinations with fewer members than parts cannot be spread; group them by rarest label.
+    too_rare = counts[combination] < n_parts
+    if too_rare.any():
+        label_counts = indicator.sum(axis=0)
+        present = np.where(indicator[too_rare] > 0, label_counts, np.iinfo(np.int64).max)
+        combination[too_rare] = len(counts) + present.argmin(axis=1)
+    return combination

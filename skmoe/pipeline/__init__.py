@@ -1,0 +1,5 @@
+"""Two-stage (gate + defect classifier) pipelines."""
+
+from ._two_stage import TwoStagePipeline
+
+__all__ = ["TwoStagePipeline"]

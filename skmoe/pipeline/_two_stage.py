@@ -1,0 +1,272 @@
+"""Two-stage classification: a defect / no-defect gate in front of a defect classifier."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils import get_tags
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils._inputs import check_fit_inputs, take_rows
+from ..utils._labels import from_indicator, to_indicator
+from ..utils._proba import predict_class_proba
+from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
+
+
+class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Binary defect gate followed by a classifier trained on defective images only.
+
+    The gate learns defect vs defect-free on every image. The classifier learns the defect
+    classes on the defective images alone, so the defect-free majority no longer drowns the
+    rare (tail) classes. Probabilities cover every class: with gate probability ``g`` that an
+    image is defective and classifier probability ``p_c`` of defect class ``c``,
+    ``P(defect-free) = 1 - g`` and ``P(c) = g * p_c``.
+
+    With ``gating="hard"`` the classifier runs only on images whose gate probability reaches
+    ``gate_threshold``; the others get ``P(c) = 0`` for every defect class. This is a speed
+    feature: on inspection lines most images are defect-free, and the (usually heavier) defect
+    classifier is skipped for them.
+
+    Works with any scikit-learn classifiers and any ``X`` they accept (tabular features or, with
+    image experts, images). Either stage may be prefit: wrap it in
+    :class:`sklearn.frozen.FrozenEstimator` and ``fit`` leaves it as it is.
+
+    Parameters
+    ----------
+    gate : classifier with predict_proba
+        Learns defect (1) vs defect-free (0). A prefit gate must have been trained on such a
+        0/1 (or False/True) target.
+    classifier : classifier with predict_proba
+        Learns the defect classes on defective images. For multi-label ``y`` it must handle an
+        indicator matrix (e.g. ``RandomForestClassifier`` or ``MultiOutputClassifier``). Not
+        needed (may be anything) when ``y`` has a single defect class.
+    background_class : str or int, default="background"
+        The defect-free class: a label of 1-D ``y``, or an indicator column of 2-D ``y`` (its
+        index, or its name when ``y`` is a DataFrame).
+    gating : {"soft", "hard"}, default="soft"
+        ``"soft"`` runs both stages on every image; ``"hard"`` skips the classifier where the
+        gate says defect-free.
+    gate_threshold : float in (0, 1), default=0.5
+        Gate probability from which an image counts as defective under hard gating.
+
+    Attributes
+    ----------
+    gate_ : classifier
+        The fitted gate.
+    classifier_ : classifier or None
+        The fitted defect classifier; None when ``y`` has a single defect class (its probability
+        is then the gate's).
+    classes_ : ndarray of shape (n_classes,)
+        Every class, the defect-free one included: labels (1-D ``y``) or column ids (2-D).
+    background_index_ : int
+        Position of the defect-free class in ``classes_``.
+    multilabel_ : bool
+        Whether ``y`` was an indicator matrix; ``predict`` then returns one too.
+
+    See Also
+    --------
+    skmoe.MultiExpertVotingClassifier : weighted vote over several experts.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skmoe import TwoStagePipeline
+    >>> from skmoe.datasets import make_steel_defects
+    >>> X, y = make_steel_defects(400, image_size=32, random_state=0)
+    >>> model = TwoStagePipeline(LogisticRegression(max_iter=500),
+    ...                          RandomForestClassifier(random_state=0))
+    >>> model.fit(X.reshape(len(X), -1), y).classes_
+    array(['background', 'crazing', 'patches', 'pits', 'scratches'], dtype='<U10')
+    """
+
+    _parameter_constraints = {
+        "gate": [HasMethods(["fit", "predict_proba"])],
+        "classifier": [HasMethods(["fit", "predict_proba"])],
+        "background_class": [str, int, np.integer],
+        "gating": [StrOptions({"soft", "hard"})],
+        "gate_threshold": [Interval(Real, 0, 1, closed="neither")],
+    }
+
+    def __init__(
+        self, gate, classifier, *, background_class="background", gating="soft", gate_threshold=0.5
+    ):
+        self.gate = gate
+        self.classifier = classifier
+        self.background_class = background_class
+        self.gating = gating
+        self.gate_threshold = gate_threshold
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit the gate on every image and the classifier on the defective ones.
+
+        Parameters
+        ----------
+        X : array-like
+            Training input, in any form both stages accept.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Labels, or 0/1 indicator matrix, including the defect-free class.
+
+        Returns
+        -------
+        self : TwoStagePipeline
+        """
+        check_fit_inputs(self, X, y)
+        indicator, self.classes_, self.multilabel_ = to_indicator(y)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y has 1 class ({self.classes_[0]!r}); a two-stage model needs the defect-free "
+                "class and at least one defect class."
+            )
+        self.background_index_ = self._find_background()
+        defect_columns = self._defect_columns()
+        defective = indicator[:, defect_columns].any(axis=1)
+        if defective.all() or not defective.any():
+            kind = "defective" if defective.all() else "defect-free"
+            raise ValueError(
+                f"Every training image is {kind}; the gate needs both defective and defect-free "
+                f"images (background_class={self.background_class!r})."
+            )
+
+        self.gate_ = clone(self.gate).fit(X, defective.astype(np.int64))
+        self._gate_column = _positive_column(self.gate_)
+
+        self.classifier_ = None
+        if len(defect_columns) > 1:
+            X_defective = take_rows(X, defective)
+            if self.multilabel_:
+                y_defective = indicator[defective][:, defect_columns]
+            else:
+                y_defective = np.asarray(y).ravel()[defective]
+            self.classifier_ = clone(self.classifier).fit(X_defective, y_defective)
+            self._check_classifier_classes()
+        return self
+
+    def _find_background(self):
+        matches = np.flatnonzero(self.classes_ == self.background_class)
+        if len(matches) == 0:
+            hint = (
+                "y is an indicator matrix, so pass the column index (e.g. background_class=0)"
+                if self.multilabel_ and np.issubdtype(self.classes_.dtype, np.integer)
+                else "set background_class to the label of the defect-free images"
+            )
+            raise ValueError(
+                f"background_class={self.background_class!r} is not a class of y "
+                f"(classes: {list(self.classes_)}); {hint}."
+            )
+        return int(matches[0])
+
+    def _defect_columns(self):
+        return np.delete(np.arange(len(self.classes_)), self.background_index_)
+
+    def _check_classifier_classes(self):
+        """Map the classifier's output columns to the defect classes, or raise."""
+        defect_classes = self.classes_[self._defect_columns()]
+        if self.multilabel_:
+            n_outputs = len(self.classifier_.classes_)
+            if n_outputs != len(defect_classes):
+                raise ValueError(
+                    f"The classifier predicts {n_outputs} labels but y has "
+                    f"{len(defect_classes)} defect columns."
+                )
+            self._classifier_columns = np.arange(n_outputs)
+            return
+        known = list(self.classifier_.classes_)
+        missing = [c for c in defect_classes if c not in known]
+        if missing:
+            raise ValueError(
+                f"The classifier does not know the defect classes {missing} (it knows {known}); "
+                "a prefit classifier must have been trained on every defect class of y."
+            )
+        self._classifier_columns = np.array([known.index(c) for c in defect_classes])
+
+    def predict_proba(self, X):
+        """Probability of every class, the defect-free one included.
+
+        Parameters
+        ----------
+        X : array-like
+            Input, in any form both stages accept.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            ``1 - g`` for the defect-free class and ``g * p_c`` for defect class ``c``. For
+            single-label ``y`` rows sum to 1; under hard gating the defect columns of rejected
+            images are 0.
+        """
+        check_is_fitted(self)
+        gate_proba = predict_class_proba(self.gate_, X, name="gate")[:, self._gate_column]
+        n_samples = len(gate_proba)
+        proba = np.zeros((n_samples, len(self.classes_)))
+        proba[:, self.background_index_] = 1.0 - gate_proba
+        defect_columns = self._defect_columns()
+
+        if self.classifier_ is None:  # a single defect class: its probability is the gate's
+            proba[:, defect_columns[0]] = gate_proba
+            return proba
+        run = np.ones(n_samples, dtype=bool)
+        if self.gating == "hard":
+            run = gate_proba >= self.gate_threshold
+            if not run.any():
+                return proba
+        X_run = X if run.all() else take_rows(X, run)
+        class_proba = predict_class_proba(self.classifier_, X_run, name="classifier")
+        class_proba = class_proba[:, self._classifier_columns]
+        proba[np.ix_(run, defect_columns)] = gate_proba[run, None] * class_proba
+        return proba
+
+    def predict(self, X):
+        """Predict labels (1-D ``y``) or an indicator matrix (2-D ``y``).
+
+        Single-label: the most probable class. Multi-label: every defect class whose
+        probability reaches 0.5, and the defect-free class where no defect does.
+
+        Parameters
+        ----------
+        X : array-like
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        proba = self.predict_proba(X)
+        if not self.multilabel_:
+            return from_indicator(proba, self.classes_, multilabel=False)
+        indicator = (proba >= 0.5).astype(np.int64)
+        defect_columns = self._defect_columns()
+        indicator[:, self.background_index_] = ~indicator[:, defect_columns].any(axis=1)
+        return indicator
+
+    @property
+    def n_features_in_(self):
+        """Number of features seen by the gate during fit."""
+        return self.gate_.n_features_in_
+
+    @property
+    def feature_names_in_(self):
+        """Feature names seen by the gate during fit."""
+        return self.gate_.feature_names_in_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        stages = [get_tags(self.gate), get_tags(self.classifier)]
+        tags.input_tags.sparse = all(t.input_tags.sparse for t in stages)
+        tags.input_tags.allow_nan = all(t.input_tags.allow_nan for t in stages)
+        return tags
+
+
+
+
+def _positive_column(gate):
+    """Column of the gate's predict_proba for "defective"."""
+    classes = list(gate.classes_)
+    for positive in (1, True):
+        if positive in classes and len(classes) == 2:
+            return classes.index(positive)
+    raise ValueError(
+        f"The gate must be a binary classifier of defective (1) vs defect-free (0); its classes "
+        f"are {classes}. Train a prefit gate on a 0/1 defect indicator."
+    )

@@ -1,0 +1,103 @@
+"""Conversions between the two label layouts skmoe accepts.
+
+``y`` is either 1-D labels (one label per image) or a 2-D 0/1 indicator matrix (several labels per
+image). Internally everything works on the indicator layout; predictions go back to the layout
+the estimator was fitted on.
+"""
+
+import numpy as np
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import column_or_1d
+
+_ONE_D_TARGETS = ("binary", "multiclass")
+
+
+def to_indicator(y, *, classes=None):
+    """Return ``y`` as a 0/1 indicator matrix with the classes of its columns.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Labels, or a 0/1 indicator matrix. A pandas DataFrame indicator keeps its column names
+        as class names; a plain 2-D array gets the column indices ``0 .. n_classes - 1``.
+    classes : array-like, default=None
+        Classes of the columns, in order. For 1-D ``y`` labels not in ``classes`` raise; for 2-D
+        ``y`` the number of columns must match. By default they are inferred from ``y``.
+
+    Returns
+    -------
+    indicator : ndarray of shape (n_samples, n_classes), dtype int8
+    classes : ndarray of shape (n_classes,)
+    multilabel : bool
+        True when ``y`` was an indicator matrix.
+    """
+    columns = getattr(y, "columns", None)
+    target_type = type_of_target(y, input_name="y")
+    if target_type in _ONE_D_TARGETS:
+        y = column_or_1d(y, warn=True)  # a single column warns, as in scikit-learn
+        if classes is None:
+            classes = np.unique(y)
+        classes = np.asarray(classes)
+        indicator = (y[:, None] == classes[None, :]).astype(np.int8)
+        unknown = indicator.sum(axis=1) == 0
+        if unknown.any():
+            raise ValueError(
+                f"y holds labels the fitted classes do not know: {np.unique(y[unknown])[:5]}; "
+                f"known classes are {list(classes)}."
+            )
+        return indicator, classes, False
+    if target_type == "multilabel-indicator":
+        indicator = np.asarray(y).astype(np.int8)
+        if classes is None:
+            classes = np.asarray(columns) if columns is not None else np.arange(indicator.shape[1])
+        classes = np.asarray(classes)
+        if len(classes) != indicator.shape[1]:
+            raise ValueError(
+                f"y has {indicator.shape[1]} indicator columns but {len(classes)} classes."
+            )
+        return indicator, classes, True
+    raise ValueError(
+        f"Unknown label type {target_type!r}: y must be 1-D class labels or a 2-D 0/1 "
+        "indicator matrix. "
+        "Continuous or multi-output multi-class targets are not supported."
+    )
+
+
+def from_indicator(indicator, classes, *, multilabel, scores=None):
+    """Return predictions in the layout the estimator was fitted on.
+
+    For multi-label estimators the indicator is returned as is. For single-label estimators each
+    row becomes one label: the highest-scoring class (``scores``, or the indicator itself).
+    """
+    if multilabel:
+        return np.asarray(indicator, dtype=np.int64)
+    scores = indicator if scores is None else scores
+    return np.asarray(classes)[np.argmax(scores, axis=1)]
+
+
+def check_probabilities(proba, *, name="probabilities"):
+    """Raise a ValueError unless ``proba`` is finite and inside [0, 1].
+
+    Parameters
+    ----------
+    proba : ndarray
+        Array of probabilities.
+    name : str
+        What the array is, used in the message.
+
+    Returns
+    -------
+    proba : ndarray of float64
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    if not np.all(np.isfinite(proba)):
+        raise ValueError(
+            f"{name} contain NaN or infinite values ({np.count_nonzero(~np.isfinite(proba))} "
+            "entries); check the model that produced them."
+        )
+    if proba.size and (proba.min() < 0 or proba.max() > 1):
+        raise ValueError(
+            f"{name} must lie in [0, 1]; found values from {proba.min():.4g} to "
+            f"{proba.max():.4g}. Pass probabilities (predict_proba), not scores or logits."
+        )
+    return proba

@@ -1,0 +1,26 @@
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# Tests never touch the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("YOLO_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _fixed_seeds():
+    """Every test starts from the same global random state."""
+    random.seed(0)
+    np.random.seed(0)
+
+
+@pytest.fixture(scope="session")
+def data_root():
+    """Root of the real datasets (SKMOE_DATA); tests that need it are skipped without it."""
+    root = os.environ.get("SKMOE_DATA")
+    if not root or not Path(root).is_dir():
+        pytest.skip("real datasets not available: set SKMOE_DATA to the shared data folder")
+    return Path(root)

@@ -1,0 +1,111 @@
+import time
+
+import numpy as np
+import pytest
+
+from skmoe.datasets import DEFAULT_CLASS_WEIGHTS, STEEL_CLASSES, make_steel_defects
+
+
+def test_shapes_and_dtypes():
+    """Images are uint8 (n, H, W); single-label y holds class names."""
+    X, y = make_steel_defects(50, image_size=(32, 48), random_state=0)
+    assert X.shape == (50, 32, 48) and X.dtype == np.uint8
+    assert y.shape == (50,) and set(y) <= set(STEEL_CLASSES)
+
+
+def test_long_tailed_profile():
+    """About half the images are defect-free and the rarest class is about 2%."""
+    _, y = make_steel_defects(5000, image_size=16, random_state=0)
+    shares = np.array([np.mean(y == c) for c in STEEL_CLASSES])
+    np.testing.assert_allclose(shares, DEFAULT_CLASS_WEIGHTS, atol=0.015)
+    assert shares[0] == pytest.approx(0.5, abs=0.03)
+    assert shares.min() == pytest.approx(0.02, abs=0.01)
+
+
+def test_boxes_inside_image_and_on_the_defect():
+    """Every box lies inside its image, has the image's label, and covers the drawn defect."""
+    # Without pixel noise the steel is constant along each row (rolling streaks), so a pixel's
+    # distance from its row's median is zero except on defects.
+    X, y, boxes = make_steel_defects(300, image_size=40, noise=0.0, return_boxes=True,
+                                     random_state=1)
+    for image, label, image_boxes in zip(X, y, boxes):
+        deviation = np.abs(image - np.median(image, axis=1, keepdims=True))
+        if label == "background":
+            assert image_boxes.shape == (0, 5)
+            assert deviation.max() < 2
+            continue
+        assert image_boxes.shape == (1, 5)
+        cls, x1, y1, x2, y2 = image_boxes[0]
+        assert STEEL_CLASSES[cls] == label
+        assert 0 <= x1 <= x2 < 40 and 0 <= y1 <= y2 < 40
+        assert deviation[y1 : y2 + 1, x1 : x2 + 1].max() > 25
+        outside = deviation.copy()
+        outside[y1 : y2 + 1, x1 : x2 + 1] = 0
+        assert outside.max() < 2  # the tight box holds the whole defect
+
+
+def test_several_defects_per_image():
+    """With max_defects_per_image > 1, y is an indicator with one box per defect."""
+    X, y, boxes = make_steel_defects(
+        800, image_size=32, max_defects_per_image=3, return_boxes=True, random_state=0
+    )
+    assert y.shape == (800, len(STEEL_CLASSES))
+    assert (y.sum(axis=1) > 1).any()
+    assert (y.sum(axis=1)[y[:, 0] == 1] == 1).all()  # defect-free means nothing else
+    for row, image_boxes in zip(y, boxes):
+        assert sorted(image_boxes[:, 0]) == list(np.flatnonzero(row[1:]) + 1)
+
+
+def test_deterministic():
+    """The same random_state gives the same images, labels and boxes."""
+    a = make_steel_defects(100, image_size=24, return_boxes=True, random_state=7)
+    b = make_steel_defects(100, image_size=24, return_boxes=True, random_state=7)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert all(np.array_equal(p, q) for p, q in zip(a[2], b[2]))
+    c = make_steel_defects(100, image_size=24, random_state=8)
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_fast_enough_for_tests():
+    """Two thousand 64x64 images take well under two seconds."""
+    start = time.perf_counter()
+    make_steel_defects(2000, image_size=64, return_boxes=True, random_state=0)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_classes_are_learnable():
+    """A simple model on pixel statistics tells the classes apart well above chance."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = make_steel_defects(1200, image_size=32, class_weights=[1] * 5, random_state=0)
+    features = np.column_stack([
+        X.reshape(len(X), -1).std(axis=1),
+        np.abs(np.diff(X.astype(float), axis=1)).mean(axis=(1, 2)),
+        np.abs(np.diff(X.astype(float), axis=2)).mean(axis=(1, 2)),
+        X.reshape(len(X), -1).min(axis=1),
+        X.reshape(len(X), -1).max(axis=1),
+    ])
+    forest = RandomForestClassifier(n_estimators=100, random_state=0)
+    forest.fit(features[:900], y[:900])
+    assert forest.score(features[900:], y[900:]) > 0.6  # chance is 0.2
+
+
+@pytest.mark.parametrize(
+    "kwargs, err_msg",
+    [
+        ({"defect_size": (4, 100)}, "boxes would fall outside the image"),
+        ({"defect_size": (1, 8)}, "3 <= low <= high"),
+        ({"image_size": 8}, "image_size must be"),
+        ({"class_weights": [1, 2]}, "class_weights must be 5"),
+        ({"class_weights": [1, -1, 1, 1, 1]}, "non-negative"),
+        ({"max_defects_per_image": 0}, "max_defects_per_image"),
+        ({"n_samples": 0}, "n_samples must be a positive integer"),
+        ({"noise": -1.0}, "noise must be >= 0"),
+    ],
+)
+def test_bad_options(kwargs, err_msg):
+    """Impossible generator options raise a ValueError that says what to change."""
+    kwargs = {"n_samples": 10, "image_size": 32, **kwargs}
+    with pytest.raises(ValueError, match=err_msg):
+        make_steel_defects(**kwargs)

@@ -1,0 +1,21 @@
+import subprocess
+import sys
+
+
+def test_import_is_light():
+    """`import skmoe` and its sub-packages do not load torch, timm or ultralytics."""
+    code = (
+        "import sys, skmoe, skmoe.metrics, skmoe.datasets, skmoe.pipeline, skmoe.ensemble;"
+        "print(','.join(m for m in ('torch', 'timm', 'ultralytics') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_public_names():
+    """The names the issues promise are importable from where they are documented."""
+    import skmoe
+    from skmoe.datasets import make_steel_defects, train_val_test_split  # noqa: F401
+    from skmoe.metrics import defect_report  # noqa: F401
+
+    assert "TwoStagePipeline" in skmoe.__all__
