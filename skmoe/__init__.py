@@ -4,8 +4,9 @@ Importing skmoe stays light: torch, timm and ultralytics are imported only by th
 that need them.
 """
 
+from .ensemble import MultiExpertVotingClassifier
 from .pipeline import TwoStagePipeline
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["TwoStagePipeline", "__version__"]
+__all__ = ["MultiExpertVotingClassifier", "TwoStagePipeline", "__version__"]

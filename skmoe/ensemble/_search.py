@@ -122,7 +122,7 @@ def coordinate_search(
     objective="precision_recall",
     method="exact",
     max_iter=10,
-    tol=1e-6,
+    tol=1e-4,
     threshold_grid=DEFAULT_THRESHOLD_GRID,
     weight_grid=DEFAULT_WEIGHT_GRID,
     callback=None,
@@ -155,14 +155,15 @@ def coordinate_search(
         callables, and as the baseline the benchmark measures against).
     max_iter : int, default=10
         Maximum number of cycles (each visits every expert's thresholds, then weights).
-    tol : float, default=1e-6
+    tol : float, default=1e-4
         Stop when a cycle improves the objective by at most this.
     threshold_grid : ndarray, default=99 points from 0.01 to 0.99
         Candidate thresholds of the grid search and the coarse phase.
     weight_grid : ndarray, default=0 to 3.7 by 0.1
         Candidate weights of an expert, relative to the mean of the other weights.
     callback : callable, default=None
-        Called as ``callback(n_iter, score)`` after every cycle (progress output).
+        Called as ``callback(run, n_iter, score)`` after every cycle, ``run`` being one of
+        ``"grid"``, ``"coarse"``, ``"fine"`` (coarse-to-fine) or ``"exact"`` (progress output).
 
     Returns
     -------
@@ -196,11 +197,11 @@ def coordinate_search(
 
     state = new_state()
     if method == "grid" or state.term is None:
-        runs = [_run(state, _GridSteps(*grids), **run)]
+        runs = [_run(state, _GridSteps(*grids), "grid", **run)]
     else:
-        coarse = _run(state, _SweepSteps(*grids), **run)
-        fine = _run(state, _SweepSteps(), **run, history=coarse.history)
-        direct = _run(new_state(), _SweepSteps(), **run)
+        coarse = _run(state, _SweepSteps(*grids), "coarse", **run)
+        fine = _run(state, _SweepSteps(), "fine", **run, history=coarse.history)
+        direct = _run(new_state(), _SweepSteps(), "exact", **run)
         runs = [fine, direct]
     best = max(runs, key=lambda result: round(result.score, _DECIMALS))
     if not per_class_thresholds:
@@ -208,7 +209,7 @@ def coordinate_search(
     return best
 
 
-def _run(state, steps, *, learn_thresholds, learn_weights, max_iter, tol, callback,
+def _run(state, steps, name, *, learn_thresholds, learn_weights, max_iter, tol, callback,
          history=None):
     """Alternate threshold and weight steps until a cycle gains at most ``tol``."""
     history = [state.score()] if history is None else list(history)
@@ -226,7 +227,7 @@ def _run(state, steps, *, learn_thresholds, learn_weights, max_iter, tol, callba
                 steps.weight(state, k)
                 history.append(state.score())
         if callback is not None:
-            callback(n_iter, history[-1])
+            callback(name, n_iter, history[-1])
         if history[-1] - start <= tol:
             break
     return SearchResult(state.thresholds.T.copy(), state.weights.copy(), history[-1], history,
@@ -465,26 +466,13 @@ class _SweepSteps:
 
         first_class = rows.start
         scores = state.proba[k, rows].ravel()[undecided]
-        order = np.argsort(-scores)
-        scores = scores[order]
-        cells = undecided[order]
-        cls = (first_class + cells // state.n_samples).astype(np.int16)
-        truth = state.truth[rows].ravel()[cells]
-        group_end = np.append(scores[1:] != scores[:-1], True)
-        d_tp = truth.astype(np.int64)
-        values = _sweep(state.term, tp, fp, state.positives, cls, d_tp, 1 - d_tp)
-        values = values[np.append(0, np.flatnonzero(group_end) + 1)]
-
-        # Candidate j predicts the j highest distinct scores; its threshold is the midpoint
-        # between the j-th and the (j+1)-th, with 1 and 0 bounding the two ends.
-        distinct = scores[group_end]
+        cls = (first_class + undecided // state.n_samples).astype(np.int16)
+        truth = state.truth[rows].ravel()[undecided]
         if self.threshold_grid is None:
-            candidates = (np.append(1.0, distinct) + np.append(distinct, 0.0)) / 2
-            if distinct[0] >= 1.0:  # nothing can lie above a score of 1
-                values[0] = -np.inf
+            candidates, values = _threshold_sweep(state, scores, cls, truth, tp, fp)
         else:
             candidates = self.threshold_grid
-            values = values[np.searchsorted(-distinct, -candidates, side="right")]
+            values = _threshold_histogram(state, scores, cls, truth, tp, fp, candidates)
         best = _best(values)
         if round(values[best], _DECIMALS) > state.score():
             state.move(state.set_threshold, k, rows, candidates[best], expected=values[best])
@@ -517,24 +505,29 @@ class _SweepSteps:
         on = switch_on[events]
         positions = np.where(on, -margin[events] / np.where(on, 1 - quorum[events], 1),
                              np.maximum(margin[events] / quorum[events], 0.0))
-        order = np.lexsort((~on, positions))  # by position, switching on before off
-        positions, on, events = positions[order], on[order], events[order]
+        # Breakpoints are ratios of vote sums, so equal ones can differ by rounding: group
+        # them, and within a group put the cells switching on before those switching off.
+        order = np.argsort(positions)
+        positions = positions[order]
+        group = np.cumsum(np.append(True, np.diff(positions) > _BREAKPOINT_RTOL
+                                    * np.maximum(1.0, positions[1:]))) - 1
+        within = np.lexsort((~on[order], group))
+        order, positions, group = order[within], positions[within], group[within]
+        on, events = on[order], events[order]
         sign = np.where(on, 1, -1)
         values = _sweep(state.term, tp, fp, state.positives, cls[events],
                         sign * n_true[events], sign * n_false[events])
 
-        # Breakpoints are ratios of vote sums, so equal ones can differ by rounding: merge
-        # them. Each group gives two candidates: t on the breakpoint (a tie, where the cells
+        # Each group gives two candidates: t on the breakpoint (a tie, where the cells
         # switching on already count and those switching off still do), and t past it, at
         # the midpoint to the next group (the last one beyond the largest breakpoint).
-        new_group = np.append(True, np.diff(positions) > _BREAKPOINT_RTOL
-                              * np.maximum(1.0, positions[1:]))
-        starts = np.flatnonzero(new_group)
+        starts = np.flatnonzero(np.append(True, group[1:] != group[:-1]))
         ends = np.append(starts[1:], len(positions))
         n_on = np.add.reduceat(on.astype(np.int64), starts)
-        at = positions[starts]
-        last = 2 * positions[-1] if positions[-1] > 0 else max(others_total, 1.0)
-        past = (positions[ends - 1] + np.append(at[1:], last)) / 2
+        at = np.minimum.reduceat(positions, starts)
+        top = np.maximum.reduceat(positions, starts)
+        last = 2 * top[-1] if top[-1] > 0 else max(others_total, 1.0)
+        past = (top + np.append(at[1:], last)) / 2
         candidates = np.concatenate([[0.0], np.column_stack([at, past]).ravel()])
         applied = np.concatenate([[0], np.column_stack([starts + n_on, ends]).ravel()])
         if self.weight_grid is not None:
@@ -546,6 +539,43 @@ class _SweepSteps:
         best = _best(values)
         if round(values[best], _DECIMALS) > state.score():
             state.move(state.set_weight, k, candidates[best], expected=values[best])
+
+
+def _threshold_sweep(state, scores, cls, truth, tp, fp):
+    """Candidate thresholds between every pair of neighbouring distinct undecided scores."""
+    order = np.argsort(-scores)
+    scores, cls, truth = scores[order], cls[order], truth[order]
+    d_tp = truth.astype(np.int64)
+    values = _sweep(state.term, tp, fp, state.positives, cls, d_tp, 1 - d_tp)
+    group_end = np.append(scores[1:] != scores[:-1], True)
+    values = values[np.append(0, np.flatnonzero(group_end) + 1)]
+    # Candidate j predicts the j highest distinct scores; its threshold is the midpoint
+    # between the j-th and the (j+1)-th, with 1 and 0 bounding the two ends.
+    distinct = scores[group_end]
+    candidates = (np.append(1.0, distinct) + np.append(distinct, 0.0)) / 2
+    if distinct[0] >= 1.0:  # nothing can lie above a score of 1
+        values[0] = -np.inf
+    return candidates, values
+
+
+def _threshold_histogram(state, scores, cls, truth, tp, fp, grid):
+    """Objective at each grid threshold, from per-class histograms of the undecided scores.
+
+    A cell is predicted at ``grid[g]`` when its score reaches it, i.e. when more than g grid
+    points lie at or below its score; counting cells per (class, bin) and summing the bins
+    from the top gives every grid point's counts without sorting.
+    """
+    n_bins = len(grid) + 1
+    bins = np.searchsorted(grid, scores, side="right") + n_bins * cls
+    size = n_bins * state.n_classes
+    present = np.bincount(bins, weights=truth, minlength=size).reshape(state.n_classes, -1)
+    cells = np.bincount(bins, minlength=size).reshape(state.n_classes, -1)
+    # Predicted at grid[g]: cells in bins g + 1 and above.
+    gained_tp = np.cumsum(present[:, ::-1], axis=1)[:, ::-1][:, 1:]
+    gained_fp = np.cumsum((cells - present)[:, ::-1], axis=1)[:, ::-1][:, 1:]
+    terms = state.term(tp[:, None] + gained_tp, fp[:, None] + gained_fp,
+                       state.positives[:, None])
+    return np.round(terms.mean(axis=0), _DECIMALS)
 
 
 def _applied_at(weights, breakpoints, applied_on, applied_past):

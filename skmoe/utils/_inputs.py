@@ -1,5 +1,6 @@
 """Checks every meta-estimator runs on ``X`` and ``y`` before it fits anything."""
 
+import numpy as np
 from scipy.sparse import issparse
 from sklearn.utils.validation import _num_samples
 
@@ -31,4 +32,6 @@ def take_rows(X, rows):
     """
     if issparse(X) and X.format not in ("csr", "csc"):
         X = X.tocsr()
+    elif not hasattr(X, "__getitem__"):  # array-likes that only convert (``__array__``)
+        X = np.asarray(X)
     return _safe_indexing(X, rows)

@@ -1,0 +1,17 @@
+"""Multi-expert voting and the exact threshold and weight search behind it."""
+
+from ._objectives import COUNT_OBJECTIVES, confusion_counts, f1, precision_plus_recall
+from ._search import SearchResult, coordinate_search, reaches_quorum, weighted_votes
+from ._voting import MultiExpertVotingClassifier
+
+__all__ = [
+    "COUNT_OBJECTIVES",
+    "MultiExpertVotingClassifier",
+    "SearchResult",
+    "confusion_counts",
+    "coordinate_search",
+    "f1",
+    "precision_plus_recall",
+    "reaches_quorum",
+    "weighted_votes",
+]

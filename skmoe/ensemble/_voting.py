@@ -1,0 +1,552 @@
+"""MultiExpertVotingClassifier: thresholded, weighted voting over independently trained experts."""
+
+import time
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import check_cv
+from sklearn.utils import Bunch, get_tags
+from sklearn.utils.validation import check_is_fitted
+
+from ..datasets._split import stratified_partition
+from ..utils._inputs import check_fit_inputs, take_rows
+from ..utils._labels import from_indicator, to_indicator
+from ..utils._proba import predict_class_proba
+from ..utils._sklearn_compat import (
+    HasMethods,
+    Interval,
+    RealNotInt,
+    StrOptions,
+    _BaseComposition,
+    _fit_context,
+    scorer_as_metric,
+)
+from ._objectives import COUNT_OBJECTIVES
+from ._search import coordinate_search, reaches_quorum, weighted_votes
+
+
+class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
+    """Weighted vote of experts, each with a learned confidence threshold.
+
+    Expert k votes for class c of an image when its probability reaches its threshold
+    ``delta_k``; class c is predicted when the weighted votes reach a quorum,
+    ``sum_k w_k [p_kc >= delta_k] >= q_c * sum(w)``. Thresholds and weights are learned on
+    validation data by an alternating coordinate search whose every step is exact (see
+    :func:`skmoe.ensemble.coordinate_search`), maximising macro precision + macro recall by
+    default.
+
+    Experts are any classifiers with ``predict_proba`` over the same classes: CNN and detector
+    experts, :class:`~skmoe.TwoStagePipeline`, or plain scikit-learn classifiers. They are
+    trained independently of each other:
+
+    * **prefit** experts (``cv="prefit"``, or experts wrapped in
+      :class:`sklearn.frozen.FrozenEstimator`) are never refit; ``fit(X_val, y_val)`` only
+      computes each expert's probabilities once (in parallel) and tunes on them. Frozen
+      experts keep their fitted state through ``clone``, so ``GridSearchCV`` can tune the
+      ensemble's own parameters without retraining a single expert.
+    * **unfitted** experts are fitted on a training part and the ensemble is tuned on the
+      held-out part (``cv`` a fraction), or on out-of-fold probabilities (``cv`` an int or a
+      splitter); with ``refit=True`` they are then refitted on all the data, as in
+      :class:`sklearn.model_selection.TunedThresholdClassifierCV`.
+
+    Parameters
+    ----------
+    experts : list of (str, estimator)
+        Named experts. An estimator may be ``"drop"`` to leave it out; parameters of an expert
+        are reachable as ``<name>__<param>`` (e.g. in ``GridSearchCV``).
+    cv : "prefit", float in (0, 1), int, cross-validation generator or iterable, default=0.2
+        ``"prefit"``: every expert is already fitted. A float: fraction of ``X`` held out to
+        tune on. An int or splitter: tune on out-of-fold probabilities. When every expert is a
+        ``FrozenEstimator`` no split is made (there is nothing to fit), as with ``"prefit"``.
+    refit : bool, default=True
+        Refit the experts on all of ``X`` after tuning. With ``False`` the experts fitted on
+        the training part are kept (only possible with a single split, ``cv`` a float).
+    thresholds : "learn", float or array-like, default="learn"
+        ``"learn"`` starts every threshold at 0.5 and learns it. A float or an array of shape
+        (n_experts,) (or (n_experts, n_classes) with ``threshold_scope="expert_class"``) fixes
+        them.
+    threshold_scope : {"expert", "expert_class"}, default="expert"
+        One threshold per expert, or one per (expert, class).
+    weights : "learn", "uniform" or array-like of shape (n_experts,), default="learn"
+        ``"learn"`` starts from uniform weights and learns them; ``"uniform"`` fixes them to
+        1 (plain thresholded voting, the reference "Voting" baseline); an array fixes them
+        (rescaled to sum to the number of experts).
+    quorum : float, array-like of shape (n_classes,) or dict, default=0.5
+        Fraction of the total weight a class needs, in (0, 1]. A dict maps class labels to
+        their quorum (e.g. a stricter one for the defect-free class); others get 0.5.
+    objective : {"precision_recall", "f1"}, str, scorer or callable, default="precision_recall"
+        ``"precision_recall"``: macro precision + macro recall over all classes (the reference
+        objective); ``"f1"``: macro F1. Both are searched exactly. Any scikit-learn scorer of
+        hard predictions (a name like ``"accuracy"``, or ``make_scorer(...)``) or a callable
+        ``metric(y_true, y_pred) -> float`` on 0/1 indicator matrices is searched on a grid.
+    search : {"exact", "grid"}, default="exact"
+        ``"exact"`` considers every distinct score; ``"grid"`` only 99 thresholds and 38
+        relative weights (slower, for comparison).
+    max_iter : int, default=10
+        Maximum number of search cycles (each visits every expert's threshold and weight).
+    tol : float, default=1e-4
+        The search stops when a cycle improves the objective by at most ``tol``.
+    max_experts : int, default=None
+        Keep only this many experts, the fastest at prediction as timed on the tuning data
+        (the reference method does this for speed). None keeps every expert.
+    n_jobs : int, default=None
+        Experts fitted and run in parallel through joblib; ``None`` means 1 unless in a
+        ``joblib.parallel_config`` context (e.g. ``backend="dask"`` for a dask cluster).
+    verbose : int, default=0
+        Progress of fitting and of the search when > 0.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the hold-out split (``cv`` a float).
+
+    Attributes
+    ----------
+    experts_ : list of estimators
+        The fitted experts that vote, in order.
+    named_experts_ : Bunch
+        The same, by name.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (1-D ``y``) or indicator column ids (2-D ``y``).
+    thresholds_ : ndarray of shape (n_experts,) or (n_experts, n_classes)
+        Learned (or given) thresholds.
+    weights_ : ndarray of shape (n_experts,)
+        Learned (or given) weights, non-negative, summing to the number of experts.
+    quorum_ : ndarray of shape (n_classes,)
+        Quorum of every class.
+    best_score_ : float
+        Objective on the tuning data at the chosen thresholds and weights.
+    search_history_ : list of float
+        Objective at the start and after every search step.
+    n_iter_ : int
+        Number of search cycles run.
+    expert_times_ : dict
+        Seconds each expert took to predict the tuning data, by name (every expert, kept or
+        not, so that ``max_experts`` can be checked).
+    multilabel_ : bool
+        Whether ``y`` was an indicator matrix; ``predict`` then returns one too.
+
+    See Also
+    --------
+    skmoe.TwoStagePipeline : a defect gate in front of a defect classifier, usable as an expert.
+    sklearn.ensemble.VotingClassifier : soft or hard voting without thresholds.
+
+    Examples
+    --------
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> from sklearn.datasets import make_classification
+    >>> from skmoe import MultiExpertVotingClassifier
+    >>> X, y = make_classification(600, n_classes=3, n_informative=4, random_state=0)
+    >>> experts = [("logreg", LogisticRegression().fit(X[:300], y[:300])),
+    ...            ("bayes", GaussianNB().fit(X[:300], y[:300]))]
+    >>> ensemble = MultiExpertVotingClassifier(
+    ...     [(name, FrozenEstimator(e)) for name, e in experts]).fit(X[300:450], y[300:450])
+    >>> ensemble.weights_.sum()
+    np.float64(2.0)
+    >>> round(ensemble.score(X[450:], y[450:]), 2)
+    0.8
+    """
+
+    _parameter_constraints = {
+        "experts": [list],
+        "cv": ["cv_object", StrOptions({"prefit"}), Interval(RealNotInt, 0, 1, closed="neither")],
+        "refit": ["boolean"],
+        "thresholds": [StrOptions({"learn"}), Interval(Real, 0, 1, closed="both"), "array-like"],
+        "threshold_scope": [StrOptions({"expert", "expert_class"})],
+        "weights": [StrOptions({"learn", "uniform"}), "array-like"],
+        "quorum": [Interval(Real, 0, 1, closed="right"), "array-like", dict],
+        "objective": [str, callable],
+        "search": [StrOptions({"exact", "grid"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_experts": [None, Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        experts,
+        *,
+        cv=0.2,
+        refit=True,
+        thresholds="learn",
+        threshold_scope="expert",
+        weights="learn",
+        quorum=0.5,
+        objective="precision_recall",
+        search="exact",
+        max_iter=10,
+        tol=1e-4,
+        max_experts=None,
+        n_jobs=None,
+        verbose=0,
+        random_state=None,
+    ):
+        self.experts = experts
+        self.cv = cv
+        self.refit = refit
+        self.thresholds = thresholds
+        self.threshold_scope = threshold_scope
+        self.weights = weights
+        self.quorum = quorum
+        self.objective = objective
+        self.search = search
+        self.max_iter = max_iter
+        self.tol = tol
+        self.max_experts = max_experts
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.random_state = random_state
+
+    def get_params(self, deep=True):
+        """Parameters of the ensemble and, with ``deep``, of every expert (``name__param``)."""
+        return self._get_params("experts", deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters of the ensemble or of an expert (``name__param``, or ``name``)."""
+        self._set_params("experts", **params)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit (or take) the experts and learn thresholds and weights.
+
+        Parameters
+        ----------
+        X : array-like
+            Input every expert accepts (images, paths or features). With prefit experts this
+            is validation data.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Labels, or 0/1 indicator matrix.
+
+        Returns
+        -------
+        self : MultiExpertVotingClassifier
+        """
+        check_fit_inputs(self, X, y)
+        names, experts = self._active_experts()
+        prefit = self.cv == "prefit" or all(isinstance(e, FrozenEstimator) for e in experts)
+        if prefit:
+            fitted = [_check_prefit(name, expert) for name, expert in zip(names, experts)]
+            self.classes_, self.multilabel_, indicator = _classes_of(fitted, names, y)
+            expert_proba, times = self._predict_all(fitted, X)
+        else:
+            indicator, self.classes_, self.multilabel_ = to_indicator(y)
+            fitted, expert_proba, times, indicator = self._fit_and_predict(
+                experts, X, y, indicator
+            )
+        if len(self.classes_) < 2:
+            raise ValueError(f"y has 1 class ({self.classes_[0]!r}); the ensemble needs two.")
+        self.expert_times_ = dict(zip(names, times))
+
+        keep = self._fastest(names, times)
+        self.experts_ = [fitted[i] for i in keep]
+        self.named_experts_ = Bunch(**{names[i]: fitted[i] for i in keep})
+        self.quorum_ = self._resolve_quorum()
+        thresholds, learn_thresholds = self._initial_thresholds(keep)
+        weights, learn_weights = self._initial_weights(keep)
+
+        result = coordinate_search(
+            expert_proba[keep],
+            indicator,
+            quorum=self.quorum_,
+            thresholds=thresholds,
+            weights=weights,
+            learn_thresholds=learn_thresholds,
+            learn_weights=learn_weights,
+            per_class_thresholds=self.threshold_scope == "expert_class",
+            objective=self._search_objective(),
+            method=self.search,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            callback=self._report_progress if self.verbose else None,
+        )
+        self.thresholds_ = result.thresholds
+        self.weights_ = result.weights
+        self.best_score_ = result.score
+        self.search_history_ = result.history
+        self.n_iter_ = result.n_iter
+        return self
+
+    # --- fit helpers -----------------------------------------------------------------------
+
+    def _active_experts(self):
+        if not isinstance(self.experts, list) or not self.experts:
+            raise ValueError("experts must be a non-empty list of (name, estimator) tuples.")
+        if any(not isinstance(e, tuple) or len(e) != 2 for e in self.experts):
+            raise ValueError("experts must be a list of (name, estimator) tuples.")
+        names, estimators = zip(*self.experts)
+        self._validate_names(names)
+        active = [(n, e) for n, e in self.experts if not (isinstance(e, str) and e == "drop")]
+        if not active:
+            raise ValueError("All experts are 'drop'; at least one must vote.")
+        for name, expert in active:
+            if not hasattr(expert, "predict_proba"):
+                raise TypeError(
+                    f"Expert {name!r} ({type(expert).__name__}) has no predict_proba; every "
+                    "expert must give class probabilities."
+                )
+        names, experts = zip(*active)
+        return list(names), list(experts)
+
+    def _fit_and_predict(self, experts, X, y, indicator):
+        """Fit clones of the experts; return them, their held-out probabilities and timings,
+        and the indicator rows those probabilities belong to."""
+        labels = indicator if self.multilabel_ else np.asarray(y).ravel()
+        parallel = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)
+        if isinstance(self.cv, Real) and not isinstance(self.cv, Integral):
+            train, tune = stratified_partition(labels, (1 - self.cv, self.cv),
+                                               random_state=self.random_state)
+            X_train, y_train = take_rows(X, train), take_rows(labels, train)
+            fitted = parallel(delayed(_fit)(clone(e), X_train, y_train) for e in experts)
+            expert_proba, times = self._predict_all(fitted, take_rows(X, tune))
+            indicator = indicator[tune]
+            if self.refit:
+                fitted = parallel(delayed(_fit)(clone(e), X, labels) for e in experts)
+            return fitted, expert_proba, times, indicator
+
+        if not self.refit:
+            raise ValueError(
+                "refit=False keeps the experts fitted on the training part, which needs a single "
+                f"split: set cv to a fraction (e.g. 0.2), not {self.cv!r}."
+            )
+        splits = list(check_cv(self.cv, labels, classifier=True).split(X, labels))
+        jobs = [(k, test) for train, test in splits for k in range(len(experts))]
+        fold_results = parallel(
+            delayed(_fit_and_time)(clone(experts[k]), take_rows(X, train), take_rows(labels, train),
+                                   take_rows(X, test), self.classes_, self.multilabel_)
+            for train, test in splits for k in range(len(experts))
+        )
+        expert_proba = np.zeros((len(experts), len(indicator), len(self.classes_)))
+        times = np.zeros(len(experts))
+        for (k, test), (proba, seconds) in zip(jobs, fold_results):
+            expert_proba[k, test] = proba
+            times[k] += seconds
+        fitted = parallel(delayed(_fit)(clone(e), X, labels) for e in experts)
+        return fitted, expert_proba, list(times), indicator
+
+    def _predict_all(self, experts, X):
+        results = Parallel(n_jobs=self.n_jobs)(
+            delayed(_timed_proba)(expert, X, self.classes_, self.multilabel_) for expert in experts
+        )
+        return np.stack([proba for proba, _ in results]), [seconds for _, seconds in results]
+
+    def _fastest(self, names, times):
+        if self.max_experts is None:
+            return np.arange(len(names))
+        if self.max_experts > len(names):
+            raise ValueError(
+                f"max_experts={self.max_experts} but only {len(names)} experts vote; lower "
+                "max_experts or add experts."
+            )
+        return np.sort(np.argsort(times, kind="stable")[: self.max_experts])
+
+    def _resolve_quorum(self):
+        n_classes = len(self.classes_)
+        if isinstance(self.quorum, dict):
+            unknown = [c for c in self.quorum if c not in list(self.classes_)]
+            if unknown:
+                raise ValueError(f"quorum names classes {unknown} that are not in {list(self.classes_)}.")
+            quorum = np.array([self.quorum.get(c, 0.5) for c in self.classes_], dtype=float)
+        else:
+            quorum = np.broadcast_to(np.asarray(self.quorum, dtype=float), (n_classes,)).copy() \
+                if np.ndim(self.quorum) == 0 else np.asarray(self.quorum, dtype=float)
+        if quorum.shape != (n_classes,):
+            raise ValueError(f"quorum must have one value per class ({n_classes}); got {quorum.shape}.")
+        if not np.all((quorum > 0) & (quorum <= 1)):
+            raise ValueError(f"Every quorum must lie in (0, 1]; got {quorum}.")
+        return quorum
+
+    def _initial_thresholds(self, keep):
+        if isinstance(self.thresholds, str):  # "learn"
+            return 0.5, True
+        thresholds = np.asarray(self.thresholds, dtype=float)
+        if thresholds.ndim > 0:
+            n_active = len(self.expert_times_)
+            expected = (n_active,) if self.threshold_scope == "expert" else (n_active, len(self.classes_))
+            if thresholds.shape != expected:
+                raise ValueError(f"thresholds must have shape {expected}; got {thresholds.shape}.")
+            thresholds = thresholds[keep]
+        if not np.all((thresholds >= 0) & (thresholds <= 1)):
+            raise ValueError("Every threshold must lie in [0, 1].")
+        return thresholds, False
+
+    def _initial_weights(self, keep):
+        if isinstance(self.weights, str):
+            return None, self.weights == "learn"
+        weights = np.asarray(self.weights, dtype=float)
+        if weights.shape != (len(self.expert_times_),):
+            raise ValueError(
+                f"weights must have one value per expert ({len(self.expert_times_)}); got "
+                f"shape {weights.shape}."
+            )
+        weights = weights[keep]
+        if (weights < 0).any() or weights.sum() <= 0:
+            raise ValueError(f"weights must be non-negative with a positive sum; got {weights}.")
+        return weights, False
+
+    def _search_objective(self):
+        if isinstance(self.objective, str) and self.objective in COUNT_OBJECTIVES:
+            return self.objective
+        metric = scorer_as_metric(self.objective)
+        return metric if metric is not None else self.objective
+
+    def _report_progress(self, run, n_iter, score):
+        print(f"[MultiExpertVotingClassifier] {run} search, cycle {n_iter}: "
+              f"objective {score:.6f}")
+
+    # --- prediction ------------------------------------------------------------------------
+
+    def decision_function(self, X):
+        """Weighted votes relative to the quorum: ``V_c / (q_c * sum(w)) - 1``.
+
+        0 is exactly the quorum, so multi-label predictions are the non-negative entries and
+        single-label predictions the largest one. For binary single-label ``y`` it is one
+        column, positive where ``classes_[1]`` wins, as scikit-learn's scorers expect.
+
+        Parameters
+        ----------
+        X : array-like
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples, n_classes), or (n_samples,) for binary y
+        """
+        margin = self._votes(X) / (self.quorum_ * self.weights_.sum()) - 1
+        if not self.multilabel_ and len(self.classes_) == 2:
+            return margin[:, 1] - margin[:, 0]
+        return margin
+
+    def predict_proba(self, X):
+        """Share of the weighted votes of every class.
+
+        Multi-label: the fraction of the total weight voting for each class,
+        ``sum_k w_k [p_kc >= delta_k] / sum(w)``; columns are independent. Single-label: the
+        votes relative to each class's quorum, normalised to sum to 1 (uniform where no expert
+        votes), so that ``predict`` is their arg-max. The raw weighted votes of a multi-label
+        model are ``predict_proba(X) * weights_.sum()``.
+
+        Parameters
+        ----------
+        X : array-like
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        votes = self._votes(X)
+        if self.multilabel_:
+            return votes / self.weights_.sum()
+        relative = votes / self.quorum_
+        totals = relative.sum(axis=1, keepdims=True)
+        uniform = np.full_like(relative, 1 / relative.shape[1])
+        return np.divide(relative, totals, out=uniform, where=totals > 0)
+
+    def predict(self, X):
+        """Predict labels (1-D ``y``) or an indicator matrix (2-D ``y``).
+
+        Multi-label: every class whose votes reach its quorum. Single-label: the class whose
+        votes are largest relative to its quorum.
+
+        Parameters
+        ----------
+        X : array-like
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        votes = self._votes(X)
+        indicator = reaches_quorum(votes, self.quorum_, self.weights_.sum())
+        return from_indicator(indicator, self.classes_, multilabel=self.multilabel_,
+                              scores=votes / self.quorum_)
+
+    def _votes(self, X):
+        check_is_fitted(self)
+        expert_proba, _ = self._predict_all(self.experts_, X)
+        return weighted_votes(expert_proba, self.thresholds_, self.weights_)
+
+    @property
+    def n_features_in_(self):
+        """Number of features of the first expert, when it records one."""
+        return self.experts_[0].n_features_in_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        experts = [e for _, e in self.experts if not (isinstance(e, str) and e == "drop")]
+        expert_tags = [get_tags(e) for e in experts]
+        tags.input_tags.sparse = bool(expert_tags) and all(t.input_tags.sparse for t in expert_tags)
+        tags.input_tags.allow_nan = bool(expert_tags) and all(
+            t.input_tags.allow_nan for t in expert_tags
+        )
+        return tags
+
+
+def _fit(expert, X, y):
+    return expert.fit(X, y)
+
+
+def _timed_proba(expert, X, classes, multilabel):
+    """An expert's probabilities over ``classes`` and the seconds it took."""
+    start = time.perf_counter()
+    proba = predict_class_proba(expert, X, name=type(expert).__name__)
+    seconds = time.perf_counter() - start
+    return proba[:, _columns(expert, classes, multilabel)], seconds
+
+
+def _fit_and_time(expert, X_train, y_train, X_test, classes, multilabel):
+    return _timed_proba(_fit(expert, X_train, y_train), X_test, classes, multilabel)
+
+
+def _columns(expert, classes, multilabel):
+    """Columns of the expert's probabilities in the order of ``classes``."""
+    if multilabel:
+        return np.arange(len(classes))
+    known = list(expert.classes_)
+    return np.array([known.index(c) for c in classes])
+
+
+def _check_prefit(name, expert):
+    try:
+        check_is_fitted(expert)
+    except NotFittedError as exc:
+        raise NotFittedError(
+            f"Expert {name!r} is not fitted, but cv='prefit' needs fitted experts. Fit it first, "
+            "or give unfitted experts with cv set to a fraction or a number of folds."
+        ) from exc
+    return expert
+
+
+def _classes_of(experts, names, y):
+    """Classes shared by prefit experts, checked against each other and against y."""
+    multilabel = np.ndim(y) == 2 and np.shape(y)[1] > 1
+    if multilabel:
+        counts = {name: len(e.classes_) for name, e in zip(names, experts)}
+        if len(set(counts.values())) > 1:
+            raise ValueError(f"Experts predict different numbers of labels: {counts}.")
+        indicator, classes, _ = to_indicator(y)
+        if indicator.shape[1] != next(iter(counts.values())):
+            raise ValueError(
+                f"y has {indicator.shape[1]} indicator columns but the experts predict "
+                f"{next(iter(counts.values()))} labels."
+            )
+        return classes, True, indicator
+    reference = np.asarray(experts[0].classes_)
+    for name, expert in zip(names[1:], experts[1:]):
+        if set(np.asarray(expert.classes_).tolist()) != set(reference.tolist()):
+            raise ValueError(
+                f"Experts know different classes: {names[0]!r} has {list(reference)}, {name!r} "
+                f"has {list(expert.classes_)}. Every expert must predict the same classes."
+            )
+    classes = np.sort(reference)
+    try:
+        indicator, _, _ = to_indicator(y, classes=classes)
+    except ValueError as exc:
+        raise ValueError(f"y holds a class no expert knows. {exc}") from exc
+    return classes, False, indicator
