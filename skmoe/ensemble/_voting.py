@@ -29,6 +29,11 @@ from ._objectives import COUNT_OBJECTIVES
 from ._search import coordinate_search, reaches_quorum, weighted_votes
 
 
+# Single-label decisions break vote ties by the experts' mean probability, scaled so that it
+# never outweighs a difference in votes.
+_TIE_BREAK = 1e-6
+
+
 class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
     """Weighted vote of experts, each with a learned confidence threshold.
 
@@ -405,9 +410,11 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
     def decision_function(self, X):
         """Weighted votes relative to the quorum: ``V_c / (q_c * sum(w)) - 1``.
 
-        0 is exactly the quorum, so multi-label predictions are the non-negative entries and
-        single-label predictions the largest one. For binary single-label ``y`` it is one
-        column, positive where ``classes_[1]`` wins, as scikit-learn's scorers expect.
+        0 is exactly the quorum, so multi-label predictions are the non-negative entries. For
+        single-label ``y`` ties between classes are broken by the experts' weighted mean
+        probability (a millionth of a vote), and ``predict`` is the arg-max; for binary
+        single-label ``y`` it is one column, positive where ``classes_[1]`` wins, as
+        scikit-learn's scorers expect.
 
         Parameters
         ----------
@@ -417,19 +424,21 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         -------
         decision : ndarray of shape (n_samples, n_classes), or (n_samples,) for binary y
         """
-        margin = self._votes(X) / (self.quorum_ * self.weights_.sum()) - 1
-        if not self.multilabel_ and len(self.classes_) == 2:
-            return margin[:, 1] - margin[:, 0]
-        return margin
+        votes, mean_proba = self._votes(X)
+        margin = votes / (self.quorum_ * self.weights_.sum()) - 1
+        if self.multilabel_:
+            return margin
+        margin += _TIE_BREAK * mean_proba
+        return margin[:, 1] - margin[:, 0] if len(self.classes_) == 2 else margin
 
     def predict_proba(self, X):
         """Share of the weighted votes of every class.
 
         Multi-label: the fraction of the total weight voting for each class,
         ``sum_k w_k [p_kc >= delta_k] / sum(w)``; columns are independent. Single-label: the
-        votes relative to each class's quorum, normalised to sum to 1 (uniform where no expert
-        votes), so that ``predict`` is their arg-max. The raw weighted votes of a multi-label
-        model are ``predict_proba(X) * weights_.sum()``.
+        votes relative to each class's quorum (ties broken by the experts' weighted mean
+        probability), normalised to sum to 1, so that ``predict`` is their arg-max. The raw
+        weighted votes of a multi-label model are ``predict_proba(X) * weights_.sum()``.
 
         Parameters
         ----------
@@ -439,19 +448,20 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        votes = self._votes(X)
+        votes, mean_proba = self._votes(X)
         if self.multilabel_:
             return votes / self.weights_.sum()
-        relative = votes / self.quorum_
-        totals = relative.sum(axis=1, keepdims=True)
-        uniform = np.full_like(relative, 1 / relative.shape[1])
-        return np.divide(relative, totals, out=uniform, where=totals > 0)
+        scores = votes / self.quorum_ + _TIE_BREAK * mean_proba
+        totals = scores.sum(axis=1, keepdims=True)
+        uniform = np.full_like(scores, 1 / scores.shape[1])
+        return np.divide(scores, totals, out=uniform, where=totals > 0)
 
     def predict(self, X):
         """Predict labels (1-D ``y``) or an indicator matrix (2-D ``y``).
 
         Multi-label: every class whose votes reach its quorum. Single-label: the class whose
-        votes are largest relative to its quorum.
+        votes are largest relative to its quorum, ties broken by the experts' weighted mean
+        probability.
 
         Parameters
         ----------
@@ -461,15 +471,18 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        votes = self._votes(X)
+        votes, mean_proba = self._votes(X)
         indicator = reaches_quorum(votes, self.quorum_, self.weights_.sum())
         return from_indicator(indicator, self.classes_, multilabel=self.multilabel_,
-                              scores=votes / self.quorum_)
+                              scores=votes / self.quorum_ + _TIE_BREAK * mean_proba)
 
     def _votes(self, X):
+        """Weighted votes, and the experts' weighted mean probability (for tie-breaks)."""
         check_is_fitted(self)
         expert_proba, _ = self._predict_all(self.experts_, X)
-        return weighted_votes(expert_proba, self.thresholds_, self.weights_)
+        votes = weighted_votes(expert_proba, self.thresholds_, self.weights_)
+        mean_proba = np.tensordot(self.weights_, expert_proba, axes=1) / self.weights_.sum()
+        return votes, mean_proba
 
     @property
     def n_features_in_(self):

@@ -1,0 +1,364 @@
+import pickle
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import make_scorer, recall_score
+from sklearn.model_selection import GridSearchCV
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmoe import MultiExpertVotingClassifier, TwoStagePipeline
+from skmoe.ensemble import coordinate_search
+
+EXPECTED_FAILED_CHECKS = {
+    "check_classifiers_multilabel_output_format_predict_proba": (
+        "the check wants every probability strictly above 0; a vote fraction is exactly 0 "
+        "where no expert votes"
+    ),
+}
+
+
+@parametrize_with_checks(
+    [MultiExpertVotingClassifier(
+        [("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+         ("knn", KNeighborsClassifier())], cv=3)],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
+)
+def test_sklearn_compatible(estimator, check):
+    """The ensemble passes scikit-learn's estimator checks (the expected failure explained)."""
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(1200, n_features=12, n_informative=6, n_classes=4,
+                               weights=[0.55, 0.25, 0.15, 0.05], class_sep=0.8, random_state=0)
+    return X[:600], y[:600], X[600:900], y[600:900], X[900:], y[900:]
+
+
+@pytest.fixture(scope="module")
+def prefit_experts(data):
+    X_train, y_train = data[:2]
+    return [
+        ("logreg", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(
+            X_train, y_train)),
+        ("bayes", GaussianNB().fit(X_train, y_train)),
+        ("forest", RandomForestClassifier(50, random_state=0).fit(X_train, y_train)),
+    ]
+
+
+def _frozen(experts):
+    return [(name, FrozenEstimator(expert)) for name, expert in experts]
+
+
+# Sizes of the training sets CountingClassifier saw; a module-level list survives clone().
+FIT_CALLS = []
+
+
+@pytest.fixture
+def fit_calls():
+    FIT_CALLS.clear()
+    return FIT_CALLS
+
+
+class CountingClassifier(ClassifierMixin, BaseEstimator):
+    """Logistic regression that records the size of every training set it is fitted on."""
+
+    def fit(self, X, y):
+        FIT_CALLS.append(len(X))
+        self.model_ = LogisticRegression(max_iter=1000).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+
+def test_prefit_experts_are_never_refit(data, fit_calls):
+    """GridSearchCV over the ensemble's parameters never refits a frozen expert."""
+    X_train, y_train, X_val, y_val = data[:4]
+    experts = [("a", CountingClassifier().fit(X_train, y_train)),
+               ("b", CountingClassifier().fit(X_train[:300], y_train[:300]))]
+    assert fit_calls == [600, 300]
+    search = GridSearchCV(
+        MultiExpertVotingClassifier(_frozen(experts)),
+        {"quorum": [0.3, 0.5], "threshold_scope": ["expert", "expert_class"]},
+        cv=3,
+    ).fit(X_val, y_val)
+    assert fit_calls == [600, 300]
+    assert search.best_estimator_.named_experts_.a.estimator is experts[0][1]
+
+
+def test_prefit_learns_thresholds_and_weights(data, prefit_experts):
+    """Fitting on validation data sets every fitted attribute the issue names."""
+    X_val, y_val = data[2:4]
+    ensemble = MultiExpertVotingClassifier(_frozen(prefit_experts)).fit(X_val, y_val)
+    assert ensemble.thresholds_.shape == (3,)
+    assert ensemble.weights_.sum() == pytest.approx(3) and (ensemble.weights_ >= 0).all()
+    np.testing.assert_array_equal(ensemble.quorum_, 0.5)
+    assert ensemble.best_score_ >= ensemble.search_history_[0]
+    assert set(ensemble.expert_times_) == {"logreg", "bayes", "forest"}
+    assert list(ensemble.classes_) == [0, 1, 2, 3]
+    assert ensemble.n_iter_ >= 1
+
+
+def test_tuning_matches_the_search_on_expert_probabilities(data, prefit_experts):
+    """The ensemble tunes exactly what coordinate_search finds on its experts' probabilities."""
+    X_val, y_val = data[2:4]
+    ensemble = MultiExpertVotingClassifier(_frozen(prefit_experts)).fit(X_val, y_val)
+    proba = np.stack([e.predict_proba(X_val) for _, e in prefit_experts])
+    indicator = y_val[:, None] == np.arange(4)
+    result = coordinate_search(proba, indicator)
+    np.testing.assert_allclose(ensemble.thresholds_, result.thresholds)
+    assert ensemble.best_score_ == result.score
+
+
+def test_ensemble_beats_its_experts(data, prefit_experts):
+    """On held-out data the tuned vote is at least as good as the best expert (macro recall)."""
+    X_val, y_val, X_test, y_test = data[2:]
+    ensemble = MultiExpertVotingClassifier(_frozen(prefit_experts)).fit(X_val, y_val)
+    best_expert = max(recall_score(y_test, e.predict(X_test), average="macro")
+                      for _, e in prefit_experts)
+    assert recall_score(y_test, ensemble.predict(X_test), average="macro") >= best_expert - 0.02
+
+
+def test_predict_proba_and_decision_function(data, prefit_experts):
+    """Multi-label: vote fractions in [0, 1]; decision >= 0 exactly where predicted."""
+    X_val, y_val = data[2:4]
+    Y_val = (y_val[:, None] == np.arange(4)).astype(int)
+    ensemble = MultiExpertVotingClassifier(_frozen(prefit_experts)).fit(X_val, Y_val)
+    proba = ensemble.predict_proba(X_val)
+    assert proba.shape == (300, 4) and proba.min() >= 0 and proba.max() <= 1
+    votes = proba * ensemble.weights_.sum()
+    expected = np.zeros_like(votes)
+    for expert, threshold, weight in zip(ensemble.experts_, ensemble.thresholds_,
+                                         ensemble.weights_):
+        expected += weight * (expert.predict_proba(X_val) >= threshold)
+    np.testing.assert_allclose(votes, expected)
+    np.testing.assert_array_equal(ensemble.predict(X_val),
+                                  ensemble.decision_function(X_val) >= -1e-9)
+
+
+def test_single_label_predict_is_argmax_of_proba(data, prefit_experts):
+    """Single-label probabilities sum to 1 and predict is their arg-max."""
+    X_val, y_val = data[2:4]
+    ensemble = MultiExpertVotingClassifier(_frozen(prefit_experts),
+                                           quorum={0: 0.7}).fit(X_val, y_val)
+    proba = ensemble.predict_proba(X_val)
+    np.testing.assert_allclose(proba.sum(axis=1), 1)
+    np.testing.assert_array_equal(ensemble.predict(X_val), np.argmax(proba, axis=1))
+    np.testing.assert_allclose(ensemble.quorum_, [0.7, 0.5, 0.5, 0.5])
+
+
+def test_unfitted_experts_with_holdout(data, fit_calls):
+    """With cv a fraction the experts are fitted on the rest, then refitted on everything."""
+    X, y = data[0], data[1]
+    ensemble = MultiExpertVotingClassifier([("a", CountingClassifier()), ("b", GaussianNB())],
+                                           cv=0.25, random_state=0).fit(X, y)
+    assert len(fit_calls) == 2 and abs(fit_calls[0] - 450) <= 4 and fit_calls[1] == 600
+    fit_calls.clear()
+    kept = MultiExpertVotingClassifier([("a", CountingClassifier()), ("b", GaussianNB())],
+                                       cv=0.25, refit=False, random_state=0).fit(X, y)
+    assert len(fit_calls) == 1 and abs(fit_calls[0] - 450) <= 4
+    assert ensemble.best_score_ > 0 and kept.best_score_ > 0
+
+
+def test_unfitted_experts_with_folds(data, fit_calls):
+    """With cv an int the ensemble tunes on out-of-fold probabilities and refits once."""
+    X, y = data[0], data[1]
+    MultiExpertVotingClassifier([("a", CountingClassifier())], cv=3).fit(X, y)
+    assert fit_calls == [400, 400, 400, 600]
+
+
+def test_multilabel_two_stage_experts():
+    """TwoStagePipeline experts on an indicator DataFrame: classes keep the column names."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(600, 6))
+    defects = (X[:, :3] + rng.normal(0, 0.7, (600, 3)) > 1.0).astype(int)
+    Y = pd.DataFrame(np.column_stack([defects.sum(axis=1) == 0, defects]).astype(int),
+                     columns=["background", "pits", "scratches", "patches"])
+    experts = [
+        (f"two_stage_{depth}", TwoStagePipeline(LogisticRegression(),
+                                                RandomForestClassifier(30, max_depth=depth,
+                                                                       random_state=0),
+                                                background_class="background").fit(X[:400],
+                                                                                   Y[:400]))
+        for depth in (3, None)
+    ]
+    ensemble = MultiExpertVotingClassifier(_frozen(experts)).fit(X[400:500], Y[400:500])
+    assert list(ensemble.classes_) == ["background", "pits", "scratches", "patches"]
+    assert ensemble.predict(X[500:]).shape == (100, 4)
+
+
+def test_string_labels(data, prefit_experts):
+    """String labels work end to end."""
+    X_train, y_train, X_val, y_val = data[:4]
+    names = np.array(["ok", "pit", "scratch", "patch"])
+    experts = [("nb", GaussianNB().fit(X_train, names[y_train])),
+               ("lr", LogisticRegression(max_iter=1000).fit(X_train, names[y_train]))]
+    ensemble = MultiExpertVotingClassifier(_frozen(experts)).fit(X_val, names[y_val])
+    assert set(ensemble.predict(X_val)) <= set(names)
+
+
+def test_drop_and_nested_params(data, prefit_experts):
+    """Experts can be dropped and their parameters set through name__param."""
+    X, y = data[0], data[1]
+    ensemble = MultiExpertVotingClassifier([("nb", GaussianNB()), ("lr", LogisticRegression())],
+                                           cv=0.25, random_state=0)
+    ensemble.set_params(lr="drop", nb__var_smoothing=1e-5)
+    assert ensemble.get_params()["nb__var_smoothing"] == 1e-5
+    ensemble.fit(X, y)
+    assert list(ensemble.named_experts_) == ["nb"]
+
+
+def test_max_experts_keeps_the_fastest(data, prefit_experts):
+    """max_experts keeps the experts that predicted the tuning data fastest."""
+
+    class Slow(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y):
+            self.classes_ = np.unique(y)
+            return self
+
+        def predict_proba(self, X):
+            time.sleep(0.05)
+            return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+
+    X_val, y_val = data[2:4]
+    experts = _frozen(prefit_experts[:2]) + [("slow", FrozenEstimator(Slow().fit(X_val, y_val)))]
+    ensemble = MultiExpertVotingClassifier(experts, max_experts=2).fit(X_val, y_val)
+    assert list(ensemble.named_experts_) == ["logreg", "bayes"]
+    assert ensemble.expert_times_["slow"] > 0.05
+    assert ensemble.weights_.shape == (2,)
+
+
+def test_fixed_thresholds_and_uniform_weights(data, prefit_experts):
+    """Given thresholds and uniform weights are kept as they are (the Voting baseline)."""
+    X_val, y_val = data[2:4]
+    ensemble = MultiExpertVotingClassifier(_frozen(prefit_experts), thresholds=[0.3, 0.4, 0.5],
+                                           weights="uniform").fit(X_val, y_val)
+    np.testing.assert_allclose(ensemble.thresholds_, [0.3, 0.4, 0.5])
+    np.testing.assert_allclose(ensemble.weights_, 1)
+
+
+@pytest.mark.parametrize("objective", ["f1", "accuracy", make_scorer(recall_score,
+                                                                     average="macro")])
+def test_other_objectives(data, prefit_experts, objective):
+    """Named, scorer-name and scorer-object objectives all tune."""
+    X_val, y_val = data[2:4]
+    ensemble = MultiExpertVotingClassifier(_frozen(prefit_experts), objective=objective,
+                                           max_iter=2).fit(X_val, y_val)
+    assert ensemble.best_score_ >= ensemble.search_history_[0]
+
+
+def test_clone_pickle_and_pipeline(data, prefit_experts):
+    """A cloned and a pickled ensemble predict the same; it works inside a Pipeline."""
+    X_val, y_val = data[2:4]
+    ensemble = MultiExpertVotingClassifier(_frozen(prefit_experts)).fit(X_val, y_val)
+    restored = pickle.loads(pickle.dumps(ensemble))
+    np.testing.assert_array_equal(restored.predict(X_val), ensemble.predict(X_val))
+    np.testing.assert_array_equal(clone(ensemble).fit(X_val, y_val).predict(X_val),
+                                  ensemble.predict(X_val))
+    pipe = make_pipeline(StandardScaler(), MultiExpertVotingClassifier(
+        [("nb", GaussianNB()), ("lr", LogisticRegression())], cv=0.3, random_state=0))
+    assert pipe.fit(*data[:2]).score(*data[4:]) > 0.5
+
+
+def test_verbose_prints_progress(data, prefit_experts, capsys):
+    """verbose > 0 reports every search cycle."""
+    X_val, y_val = data[2:4]
+    MultiExpertVotingClassifier(_frozen(prefit_experts), verbose=1).fit(X_val, y_val)
+    assert "exact search, cycle 1: objective" in capsys.readouterr().out
+
+
+def test_parallel_and_dask_match_sequential(data):
+    """n_jobs=2 and a dask cluster give the same result as n_jobs=1."""
+    distributed = pytest.importorskip("distributed")
+    from joblib import parallel_config
+
+    X, y = data[0], data[1]
+    experts = [("nb", GaussianNB()), ("lr", LogisticRegression(max_iter=500)),
+               ("tree", DecisionTreeClassifier(max_depth=4, random_state=0))]
+    sequential = MultiExpertVotingClassifier(experts, cv=3, n_jobs=1).fit(X, y)
+    parallel = MultiExpertVotingClassifier(experts, cv=3, n_jobs=2).fit(X, y)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster), parallel_config(backend="dask"):
+        on_dask = MultiExpertVotingClassifier(experts, cv=3).fit(X, y)
+    for other in (parallel, on_dask):
+        np.testing.assert_array_equal(other.thresholds_, sequential.thresholds_)
+        np.testing.assert_array_equal(other.weights_, sequential.weights_)
+        np.testing.assert_array_equal(other.predict(X), sequential.predict(X))
+
+
+class NaNExpert(ClassifierMixin, BaseEstimator):
+    def __init__(self, value=np.nan):
+        self.value = value
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), self.value)
+
+
+def _bad_input_cases():
+    X, y = make_classification(60, n_classes=3, n_informative=4, random_state=0)
+    nb = GaussianNB().fit(X, y)
+    two_class = GaussianNB().fit(X, y % 2)
+    return X, y, [
+        ({"experts": [("a", FrozenEstimator(nb)), ("b", FrozenEstimator(two_class))]},
+         y, ValueError, "Experts know different classes"),
+        ({"experts": [("a", GaussianNB())], "cv": "prefit"}, y, NotFittedError,
+         "Expert 'a' is not fitted"),
+        ({"experts": [("a", FrozenEstimator(NaNExpert().fit(X, y)))]}, y, ValueError, "NaN"),
+        ({"experts": [("a", FrozenEstimator(NaNExpert(np.inf).fit(X, y)))]}, y, ValueError,
+         "NaN or infinite"),
+        ({"experts": [("a", FrozenEstimator(NaNExpert(1.5).fit(X, y)))]}, y, ValueError,
+         r"\[0, 1\]"),
+        ({"experts": [("a", FrozenEstimator(two_class))]}, y, ValueError,
+         "y holds a class no expert knows"),
+        ({"experts": [("a", FrozenEstimator(nb))], "weights": [-1.0]}, y, ValueError,
+         "non-negative"),
+        ({"experts": [("a", FrozenEstimator(nb)), ("b", FrozenEstimator(nb))],
+          "weights": [0.0, 0.0]}, y, ValueError, "positive sum"),
+        ({"experts": [("a", FrozenEstimator(nb))], "quorum": 1.5}, y, ValueError, "'quorum'"),
+        ({"experts": [("a", FrozenEstimator(nb))], "quorum": [0.5, 0.0, 0.5]}, y, ValueError,
+         r"quorum must lie in \(0, 1\]"),
+        ({"experts": [("a", FrozenEstimator(nb))], "quorum": {"z": 0.5}}, y, ValueError,
+         "not in"),
+        ({"experts": [("a", "drop"), ("b", "drop")]}, y, ValueError, "All experts are 'drop'"),
+        ({"experts": [("a", FrozenEstimator(nb))], "max_experts": 2}, y, ValueError,
+         "max_experts=2 but only 1"),
+        ({"experts": [("a", GaussianNB())], "cv": 3, "refit": False}, y, ValueError,
+         "refit=False"),
+        ({"experts": []}, y, ValueError, "non-empty list"),
+        ({"experts": [("a", FrozenEstimator(nb))], "objective": "roc_auc"}, y, ValueError,
+         "scorer of hard predictions"),
+    ]
+
+
+@pytest.mark.parametrize("params, y, error, err_msg", _bad_input_cases()[2])
+def test_bad_input(params, y, error, err_msg):
+    """Bad input raises an error that says what is wrong."""
+    X = _bad_input_cases()[0]
+    with pytest.raises(error, match=err_msg):
+        MultiExpertVotingClassifier(**params).fit(X, y)
+
+
+def test_lengths_must_match(data, prefit_experts):
+    """X and y of different lengths are refused before any expert runs."""
+    with pytest.raises(ValueError, match="different lengths"):
+        MultiExpertVotingClassifier(_frozen(prefit_experts)).fit(data[2], data[3][:-1])
