@@ -22,9 +22,9 @@ $(VENV)/.installed: pyproject.toml
 demo: venv
 	$(VENV)/bin/skmoe demo
 
+# The suite includes a smoke run of every benchmark's --quick mode (tests/test_cli.py).
 test: venv
 	HF_HUB_OFFLINE=1 YOLO_OFFLINE=1 $(PY) -m pytest -n 2 --dist loadfile
-	$(MAKE) bench-quick
 
 bench-quick: venv
 	$(PY) benchmarks/bench_search.py --quick

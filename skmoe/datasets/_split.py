@@ -4,8 +4,8 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_consistent_length
 
-from ..utils._labels import to_indicator
 from ..utils._inputs import take_rows
+from ..utils._labels import to_indicator
 
 
 def train_val_test_split(*arrays, stratify, val_size=0.1, test_size=0.1, random_state=None):

@@ -120,7 +120,8 @@ def _check_image_size(image_size):
     size = (image_size, image_size) if isinstance(image_size, Integral) else tuple(image_size)
     if len(size) != 2 or not all(isinstance(s, Integral) and s >= 16 for s in size):
         raise ValueError(
-            f"image_size must be an int or a (height, width) pair of ints >= 16; got {image_size!r}."
+            "image_size must be an int or a (height, width) pair of ints >= 16; "
+            f"got {image_size!r}."
         )
     return size
 
@@ -143,7 +144,9 @@ def _check_defect_size(defect_size, height, width):
         return max(4, int(0.15 * shorter)), max(5, int(0.5 * shorter))
     low, high = defect_size
     if not 3 <= low <= high:
-        raise ValueError(f"defect_size must be (low, high) with 3 <= low <= high; got {defect_size}.")
+        raise ValueError(
+            f"defect_size must be (low, high) with 3 <= low <= high; got {defect_size}."
+        )
     if high > shorter:
         raise ValueError(
             f"defect_size upper bound {high} exceeds the shorter image side {shorter}: boxes would "

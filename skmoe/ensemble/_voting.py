@@ -17,7 +17,6 @@ from ..utils._inputs import check_fit_inputs, take_rows
 from ..utils._labels import from_indicator, to_indicator
 from ..utils._proba import predict_class_proba
 from ..utils._sklearn_compat import (
-    HasMethods,
     Interval,
     RealNotInt,
     StrOptions,
@@ -27,7 +26,6 @@ from ..utils._sklearn_compat import (
 )
 from ._objectives import COUNT_OBJECTIVES
 from ._search import coordinate_search, reaches_quorum, weighted_votes
-
 
 # Single-label decisions break vote ties by the experts' mean probability, scaled so that it
 # never outweighs a difference in votes.
@@ -352,17 +350,20 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         return np.sort(np.argsort(times, kind="stable")[: self.max_experts])
 
     def _resolve_quorum(self):
-        n_classes = len(self.classes_)
+        classes = list(self.classes_)
         if isinstance(self.quorum, dict):
-            unknown = [c for c in self.quorum if c not in list(self.classes_)]
+            unknown = [c for c in self.quorum if c not in classes]
             if unknown:
-                raise ValueError(f"quorum names classes {unknown} that are not in {list(self.classes_)}.")
-            quorum = np.array([self.quorum.get(c, 0.5) for c in self.classes_], dtype=float)
+                raise ValueError(f"quorum names classes {unknown} that are not among {classes}.")
+            quorum = np.array([self.quorum.get(c, 0.5) for c in classes], dtype=float)
         else:
-            quorum = np.broadcast_to(np.asarray(self.quorum, dtype=float), (n_classes,)).copy() \
-                if np.ndim(self.quorum) == 0 else np.asarray(self.quorum, dtype=float)
-        if quorum.shape != (n_classes,):
-            raise ValueError(f"quorum must have one value per class ({n_classes}); got {quorum.shape}.")
+            quorum = np.asarray(self.quorum, dtype=float)
+            if quorum.ndim == 0:
+                quorum = np.full(len(classes), float(quorum))
+        if quorum.shape != (len(classes),):
+            raise ValueError(
+                f"quorum must have one value per class ({len(classes)}); got shape {quorum.shape}."
+            )
         if not np.all((quorum > 0) & (quorum <= 1)):
             raise ValueError(f"Every quorum must lie in (0, 1]; got {quorum}.")
         return quorum
@@ -373,7 +374,8 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         thresholds = np.asarray(self.thresholds, dtype=float)
         if thresholds.ndim > 0:
             n_active = len(self.expert_times_)
-            expected = (n_active,) if self.threshold_scope == "expert" else (n_active, len(self.classes_))
+            expected = (n_active,) if self.threshold_scope == "expert" \
+                else (n_active, len(self.classes_))
             if thresholds.shape != expected:
                 raise ValueError(f"thresholds must have shape {expected}; got {thresholds.shape}.")
             thresholds = thresholds[keep]

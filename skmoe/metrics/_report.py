@@ -116,10 +116,10 @@ class DefectReport:
         for offset, row in zip((-width, 0.0, width), ("precision", "recall", "f1")):
             ax.bar(x + offset, getattr(self, row), width, label=row)
         ax.set_xticks(x, self.target_names, rotation=20)
-        ax.set_ylim(0, 1.05)
+        ax.set_ylim(0, 1.2)
         ax.set_title(f"macro F1 {self.macro.f1:.3f}, exact-match accuracy "
                      f"{self.overall_accuracy:.3f}")
-        ax.legend(loc="lower right", ncols=3)
+        ax.legend(loc="upper center", ncols=3, fontsize="small")
         return ax
 
     def __str__(self):

@@ -6,7 +6,7 @@ from sklearn.metrics import precision_score, recall_score
 
 from skmoe.ensemble import coordinate_search, reaches_quorum, weighted_votes
 from skmoe.ensemble._objectives import COUNT_OBJECTIVES, count_objective_value
-from skmoe.ensemble._search import QUORUM_SLACK, _SweepSteps, _sweep, _VoteState
+from skmoe.ensemble._search import QUORUM_SLACK, _sweep, _SweepSteps, _VoteState
 
 
 def _instance(seed, n_experts, n_samples, n_classes, decimals):
@@ -18,7 +18,8 @@ def _instance(seed, n_experts, n_samples, n_classes, decimals):
     return np.round(1 / (1 + np.exp(-logits)), decimals), y
 
 
-def _state(proba, y, thresholds, weights, quorum=0.5, per_class=False, objective="precision_recall"):
+def _state(proba, y, thresholds, weights, quorum=0.5, per_class=False,
+           objective="precision_recall"):
     return _VoteState(np.ascontiguousarray(proba.transpose(0, 2, 1)), np.ascontiguousarray(y.T),
                       quorum, thresholds, weights, per_class, objective)
 
