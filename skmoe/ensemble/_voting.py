@@ -354,7 +354,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         if isinstance(self.quorum, dict):
             unknown = [c for c in self.quorum if c not in classes]
             if unknown:
-                raise ValueError(f"quorum names classes {unknown} that are not among {classes}.")
+                raise ValueError(f"quorum names classes {unknown} that are not in y ({classes}).")
             quorum = np.array([self.quorum.get(c, 0.5) for c in classes], dtype=float)
         else:
             quorum = np.asarray(self.quorum, dtype=float)
