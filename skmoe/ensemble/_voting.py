@@ -98,7 +98,8 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         (the reference method does this for speed). None keeps every expert.
     n_jobs : int, default=None
         Experts fitted and run in parallel through joblib; ``None`` means 1 unless in a
-        ``joblib.parallel_config`` context (e.g. ``backend="dask"`` for a dask cluster).
+        ``joblib.parallel_config`` context (e.g. ``backend="dask"`` for a dask cluster). Any
+        other value also runs the search's two runs in two threads.
     verbose : int, default=0
         Progress of fitting and of the search when > 0.
     random_state : int, RandomState instance or None, default=None
@@ -267,6 +268,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             method=self.search,
             max_iter=self.max_iter,
             tol=self.tol,
+            n_jobs=self.n_jobs,
             callback=self._report_progress if self.verbose else None,
         )
         self.thresholds_ = result.thresholds

@@ -209,3 +209,13 @@ def test_unknown_method():
     proba, y = _instance(0, 2, 10, 2, 2)
     with pytest.raises(ValueError, match="method must be"):
         coordinate_search(proba, y, method="random")
+
+
+def test_threads_give_the_same_result():
+    """Running the two searches in threads changes nothing but the wall time."""
+    proba, y = _instance(5, 4, 500, 3, 3)
+    sequential = coordinate_search(proba, y)
+    threaded = coordinate_search(proba, y, n_jobs=2)
+    np.testing.assert_array_equal(threaded.thresholds, sequential.thresholds)
+    np.testing.assert_array_equal(threaded.weights, sequential.weights)
+    assert threaded.history == sequential.history
