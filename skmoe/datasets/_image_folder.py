@@ -1,0 +1,50 @@
+"""Any "one folder per class" image collection."""
+
+from ._common import IMAGE_SUFFIXES, check_root, image_sizes, make_bunch
+
+_LAYOUT = "one sub-folder per class, holding that class's images (.jpg, .png, .bmp, .tif)"
+
+
+def load_image_folder(root, *, background_class=None, split_file=None, subset=None,
+                      check_images=True):
+    """Load images from one sub-folder per class (users' own data).
+
+    Parameters
+    ----------
+    root : str or Path
+        Folder whose sub-folders are the classes.
+    background_class : str, default=None
+        Name of the folder of defect-free images, if there is one.
+    split_file, subset : see :func:`skmoe.datasets.load_neu`.
+    check_images : bool, default=True
+        Read every image header, failing early on a file that is not an image.
+
+    Returns
+    -------
+    Bunch
+        ``images``, ``target`` (folder names), ``target_names`` (defect-free first, then
+        sorted), ``boxes`` (None: folders carry no boxes), ``background_class``, ``DESCR``, and
+        ``split`` with ``split_file``.
+    """
+    root = check_root(root, _LAYOUT)
+    folders = sorted(d.name for d in root.iterdir() if d.is_dir())
+    if not folders:
+        raise ValueError(f"{root} has no sub-folders. Expected {_LAYOUT}.")
+    if background_class is not None and background_class not in folders:
+        raise ValueError(f"background_class={background_class!r} is not a folder of {root}: "
+                         f"{folders}.")
+    images, labels = [], []
+    for name in folders:
+        for path in sorted((root / name).iterdir()):
+            if path.suffix.lower() in IMAGE_SUFFIXES:
+                images.append(path)
+                labels.append(name)
+    if not images:
+        raise ValueError(f"No images in the sub-folders of {root}. Expected {_LAYOUT}.")
+    if check_images:
+        image_sizes(images)
+    target_names = sorted(set(labels), key=lambda n: (n != background_class, n))
+    descr = f"Images from {root}, one folder per class: {', '.join(target_names)}."
+    return make_bunch(root, images, labels, target_names, boxes=None,
+                      background_class=background_class, descr=descr, split_file=split_file,
+                      subset=subset)

@@ -1,0 +1,67 @@
+"""Magnetic-tile surface defects (Huang et al.): class folders with pixel masks."""
+
+import numpy as np
+
+from ._boxes import mask_to_boxes
+from ._common import check_root, image_sizes, make_bunch
+
+_LAYOUT = "MT_<Class>/Imgs/<name>.jpg with a same-name <name>.png mask (MT_Free = defect-free)"
+BACKGROUND = "MT_Free"
+
+DESCR = """Magnetic-tile surface defects: 1,344 grayscale images of varying size, each with a
+pixel mask (non-zero = defect). Classes MT_Free 952 (defect-free), MT_Blowhole 115, MT_Uneven
+103, MT_Break 85, MT_Crack 57, MT_Fray 32: strongly long-tailed with a dominant defect-free
+class. Boxes are the connected components of the masks (8-connectivity), 0-based inclusive.
+Cite: Y. Huang, C. Qiu, K. Yuan, The Visual Computer 36 (2020) 85-96."""
+
+
+def load_magnetic_tile(root, *, min_area=1, split_file=None, subset=None, return_masks=False):
+    """Load Magnetic-tile images, labels and boxes derived from the masks.
+
+    Parameters
+    ----------
+    root : str or Path
+        Folder holding the ``MT_<Class>`` folders.
+    min_area : int, default=1
+        Mask components with fewer pixels give no box.
+    split_file, subset : see :func:`skmoe.datasets.load_neu`.
+    return_masks : bool, default=False
+        Also return ``masks``: one boolean array per image.
+
+    Returns
+    -------
+    Bunch
+        ``images``, ``target`` (class names), ``target_names`` (``MT_Free`` first),
+        ``boxes``, ``background_class`` (``"MT_Free"``), ``DESCR``, ``masks`` on request, and
+        ``split`` with ``split_file``.
+    """
+    from PIL import Image
+
+    root = check_root(root, _LAYOUT)
+    folders = sorted(d for d in root.glob("MT_*") if (d / "Imgs").is_dir())
+    if not any(d.name == BACKGROUND for d in folders):
+        raise ValueError(f"No {BACKGROUND}/Imgs folder in {root}. Expected {_LAYOUT}.")
+    target_names = [BACKGROUND] + [d.name for d in folders if d.name != BACKGROUND]
+    images, labels, boxes, masks = [], [], [], []
+    for folder in folders:
+        class_index = target_names.index(folder.name)
+        for path in sorted((folder / "Imgs").glob("*.jpg")):
+            mask_path = path.with_suffix(".png")
+            if not mask_path.exists():
+                raise FileNotFoundError(f"Mask {mask_path} is missing. Expected {_LAYOUT}.")
+            with Image.open(mask_path) as mask_image:
+                mask = np.asarray(mask_image.convert("L")) > 0
+            images.append(path)
+            labels.append(folder.name)
+            is_defect = folder.name != BACKGROUND
+            boxes.append(mask_to_boxes(mask, class_index, min_area=min_area) if is_defect
+                         else np.zeros((0, 5), dtype=np.int64))
+            if return_masks:
+                masks.append(mask)
+    sizes = image_sizes(images)
+    for path, size, mask_boxes in zip(images, sizes, boxes):
+        if len(mask_boxes) and (mask_boxes[:, 3].max() >= size[1] or mask_boxes[:, 4].max() >= size[0]):
+            raise ValueError(f"The mask of {path} is larger than the image.")
+    extra = {"masks": masks} if return_masks else {}
+    return make_bunch(root, images, labels, target_names, boxes=boxes, background_class=BACKGROUND,
+                      descr=DESCR, split_file=split_file, subset=subset, **extra)
