@@ -58,9 +58,9 @@ def load_magnetic_tile(root, *, min_area=1, split_file=None, subset=None, return
                          else np.zeros((0, 5), dtype=np.int64))
             if return_masks:
                 masks.append(mask)
-    sizes = image_sizes(images)
-    for path, size, mask_boxes in zip(images, sizes, boxes):
-        if len(mask_boxes) and (mask_boxes[:, 3].max() >= size[1] or mask_boxes[:, 4].max() >= size[0]):
+    for path, (height, width), mask_boxes in zip(images, image_sizes(images), boxes):
+        if len(mask_boxes) and (mask_boxes[:, 3].max() >= width
+                                or mask_boxes[:, 4].max() >= height):
             raise ValueError(f"The mask of {path} is larger than the image.")
     extra = {"masks": masks} if return_masks else {}
     return make_bunch(root, images, labels, target_names, boxes=boxes, background_class=BACKGROUND,

@@ -3,7 +3,6 @@ layouts."""
 
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import numpy as np
 
@@ -110,7 +109,9 @@ def _neu_cls(root):
     if folders:
         unknown = [d.name for d in folders if d.name not in NEU_CLASSES]
         if unknown:
-            raise ValueError(f"Folders {unknown} in {root} are not NEU classes. Expected {_LAYOUTS}.")
+            raise ValueError(
+                f"Folders {unknown} in {root} are not NEU classes. Expected {_LAYOUTS}."
+            )
         pairs = [(p, d.name) for d in folders for p in sorted(d.iterdir())
                  if p.suffix.lower() in IMAGE_SUFFIXES]
     else:
