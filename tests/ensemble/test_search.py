@@ -191,7 +191,7 @@ def test_sweep_matches_event_by_event_counting(seed, n_events, n_classes):
         tp[c] += a
         fp[c] += b
         expected.append(term(tp, fp, positives).mean())
-    np.testing.assert_allclose(values, expected)
+    np.testing.assert_allclose(values, expected, atol=1e-12)
 
 
 def test_votes_and_quorum():
