@@ -5,7 +5,8 @@ import sys
 def test_import_is_light():
     """`import skmoe` and its sub-packages do not load torch, timm or ultralytics."""
     code = (
-        "import sys, skmoe, skmoe.metrics, skmoe.datasets, skmoe.pipeline, skmoe.ensemble;"
+        "import sys, skmoe, skmoe.metrics, skmoe.datasets, skmoe.pipeline, skmoe.ensemble,"
+        " skmoe.experts;"
         "print(','.join(m for m in ('torch', 'timm', 'ultralytics') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

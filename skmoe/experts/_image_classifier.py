@@ -1,0 +1,379 @@
+"""ImageClassifier: a timm backbone trained with skorch, as a scikit-learn classifier."""
+
+import difflib
+import os
+from functools import partial
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils._images import check_image_input
+from ..utils._labels import from_indicator, to_indicator
+from ..utils._optional import import_optional
+from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
+
+
+class ImageClassifier(ClassifierMixin, BaseEstimator):
+    """CNN classifier from any timm backbone, trained with skorch, with ``predict_proba``.
+
+    The defaults follow the reference training recipe: images resized to 224 x 224, SGD with
+    momentum 0.9, up to 60 epochs with early stopping on a held-out part of the training data
+    (the best epoch's weights are kept). Single-label ``y`` trains with cross-entropy and gives
+    softmax probabilities; an indicator ``y`` trains with BCE-with-logits and gives one sigmoid
+    probability per class.
+
+    ``X`` is an array of images, (n, H, W) or (n, H, W, C) of uint8 (0-255) or float (0-1), or
+    a sequence of image file paths read lazily in batches by a DataLoader (memory stays flat as
+    n grows; images of different sizes are resized). Grayscale images stay one channel: the
+    backbone's first convolution is built (or adapted, for pretrained weights) for it.
+
+    Parameters
+    ----------
+    backbone : str, default="resnet18"
+        A timm model name (``timm.list_models()``), e.g. ``"efficientnet_b3"``,
+        ``"convnext_small"``, ``"resnet101"``, ``"vgg19"``.
+    pretrained : bool, default=False
+        Use timm's pretrained weights (downloads them: needs internet). Offline, pass
+        ``checkpoint_path`` instead.
+    checkpoint_path : str or Path, default=None
+        A local torch state dict (loaded with ``weights_only=True``) for the backbone; its
+        classifier head is replaced by one for the classes of ``y``.
+    image_size : int, default=224
+        Side of the square images the network sees.
+    in_chans : int, default=None
+        Input channels; by default those of the images (1 for grayscale arrays, 3 for RGB; 3
+        for paths).
+    batch_size : int, default=32
+    lr : float, default=0.01
+        SGD learning rate (momentum 0.9, weight decay ``weight_decay``).
+    weight_decay : float, default=1e-4
+    max_epochs : int, default=60
+    patience : int, default=5
+        Epochs without improvement of the validation loss before training stops.
+    validation_fraction : float, default=0.1
+        Held-out share of the training data for early stopping (stratified for 1-D ``y``).
+        0 trains on everything for ``max_epochs``.
+    augment : bool, default=False
+        Random flips, rotations up to 10 degrees and brightness/contrast changes while
+        training (the reference "aug" variant), applied on whole batches.
+    class_weight : {"balanced"} or None, default=None
+        Weigh the loss inversely to class frequency, for long tails.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+        "auto" picks CUDA when present.
+    mixed_precision : bool, default=True
+        bf16 autocast on CUDA (ignored on CPU).
+    channels_last : bool, default=True
+        channels-last memory layout on CUDA (ignored on CPU).
+    num_workers : int, default=0
+        DataLoader workers reading images (useful with path inputs).
+    random_state : int or None, default=None
+        Seed of torch and of the validation split.
+    verbose : int, default=0
+        > 0 prints a table of epochs with a progress bar.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    multilabel_ : bool
+    n_channels_ : int
+        Input channels the network was built for.
+    net_ : skorch.NeuralNet
+        The trained network and its training history (``net_.history``).
+    device_ : str
+        Device the network was trained on.
+
+    Examples
+    --------
+    >>> from skmoe.experts import ImageClassifier
+    >>> from skmoe.datasets import make_steel_defects
+    >>> X, y = make_steel_defects(200, image_size=32, random_state=0)
+    >>> model = ImageClassifier("resnet10t", image_size=32, max_epochs=2, random_state=0)
+    >>> model.fit(X, y).predict_proba(X[:3]).shape
+    (3, 5)
+    """
+
+    _parameter_constraints = {
+        "backbone": [str],
+        "pretrained": ["boolean"],
+        "checkpoint_path": [str, os.PathLike, None],
+        "image_size": [Interval(Integral, 8, None, closed="left")],
+        "in_chans": [None, Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "augment": ["boolean"],
+        "class_weight": [StrOptions({"balanced"}), None],
+        "device": [str],
+        "mixed_precision": ["boolean"],
+        "channels_last": ["boolean"],
+        "num_workers": [Interval(Integral, 0, None, closed="left")],
+        "random_state": [None, Interval(Integral, 0, None, closed="left")],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        backbone="resnet18",
+        *,
+        pretrained=False,
+        checkpoint_path=None,
+        image_size=224,
+        in_chans=None,
+        batch_size=32,
+        lr=0.01,
+        weight_decay=1e-4,
+        max_epochs=60,
+        patience=5,
+        validation_fraction=0.1,
+        augment=False,
+        class_weight=None,
+        device="auto",
+        mixed_precision=True,
+        channels_last=True,
+        num_workers=0,
+        random_state=None,
+        verbose=0,
+    ):
+        self.backbone = backbone
+        self.pretrained = pretrained
+        self.checkpoint_path = checkpoint_path
+        self.image_size = image_size
+        self.in_chans = in_chans
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.augment = augment
+        self.class_weight = class_weight
+        self.device = device
+        self.mixed_precision = mixed_precision
+        self.channels_last = channels_last
+        self.num_workers = num_workers
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the network.
+
+        Parameters
+        ----------
+        X : array of images or sequence of image paths
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+
+        Returns
+        -------
+        self : ImageClassifier
+        """
+        torch = import_optional("torch", needed_by="ImageClassifier")
+        skorch = import_optional("skorch", needed_by="ImageClassifier")
+        source = check_image_input(X)
+        if len(source) != _n_labels(y):
+            raise ValueError(f"X has {len(source)} images but y has {_n_labels(y)} labels.")
+        indicator, self.classes_, self.multilabel_ = to_indicator(y)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y has 1 class ({self.classes_[0]!r}); a classifier needs two.")
+        self.n_channels_ = self._channels(source)
+        self.device_ = _resolve_device(self.device, torch)
+        if self.random_state is not None:
+            torch.manual_seed(self.random_state)
+
+        target = indicator.astype(np.float32) if self.multilabel_ else indicator.argmax(axis=1)
+        module = self._build_network()
+        self.net_ = skorch.NeuralNet(
+            module=module,
+            criterion=self._criterion(indicator, torch),
+            optimizer=torch.optim.SGD,
+            optimizer__momentum=0.9,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            dataset=partial(_dataset, source=source, image_size=self.image_size,
+                            n_channels=self.n_channels_),
+            train_split=self._train_split(skorch),
+            callbacks=self._callbacks(skorch),
+            iterator_train__shuffle=True,
+            iterator_train__num_workers=self.num_workers,
+            iterator_valid__num_workers=self.num_workers,
+            iterator_train__pin_memory=self.device_.startswith("cuda"),
+            device=self.device_,
+            verbose=self.verbose,
+        )
+        self.net_.fit(np.arange(len(source)), target)
+        return self
+
+    def predict_proba(self, X):
+        """Class probabilities: softmax (single-label) or per-class sigmoid (multi-label).
+
+        Parameters
+        ----------
+        X : array of images or sequence of image paths
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        torch = import_optional("torch", needed_by="ImageClassifier")
+        source = check_image_input(X)
+        if source.n_channels is not None and source.n_channels not in (1, 3):
+            raise ValueError(f"X has {source.n_channels} channels; give 1 or 3.")
+        if source.n_channels is not None and source.n_channels != self.n_channels_ \
+                and not (source.n_channels == 1 and self.n_channels_ == 3):
+            raise ValueError(
+                f"X has {source.n_channels} channels but the model was built for "
+                f"{self.n_channels_}. Convert the images, or refit with in_chans="
+                f"{source.n_channels}."
+            )
+        return _predict_proba(self, source, torch)
+
+    def predict(self, X):
+        """Most probable class (single-label) or classes with probability >= 0.5 (multi-label).
+
+        Parameters
+        ----------
+        X : array of images or sequence of image paths
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        proba = self.predict_proba(X)
+        indicator = proba >= 0.5 if self.multilabel_ else proba
+        return from_indicator(indicator, self.classes_, multilabel=self.multilabel_, scores=proba)
+
+    # --- building blocks -------------------------------------------------------------------
+
+    def _channels(self, source):
+        if self.in_chans is not None:
+            if source.n_channels is not None and source.n_channels not in (1, self.in_chans):
+                raise ValueError(f"X has {source.n_channels} channels but in_chans="
+                                 f"{self.in_chans}.")
+            return self.in_chans
+        return source.n_channels or 3
+
+    def _build_network(self):
+        timm = import_optional("timm", needed_by="ImageClassifier")
+        from ._torch_parts import ImageNetwork, Preprocess, load_checkpoint
+
+        if self.backbone not in timm.list_models():
+            close = difflib.get_close_matches(self.backbone, timm.list_models(), n=5)
+            raise ValueError(f"Unknown timm backbone {self.backbone!r}. Close matches: {close}.")
+        if self.pretrained and self.checkpoint_path is not None:
+            raise ValueError("Give pretrained=True or checkpoint_path, not both.")
+        if self.pretrained and os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", ""):
+            raise RuntimeError(_OFFLINE_MESSAGE.format(backbone=self.backbone))
+        try:
+            backbone = timm.create_model(self.backbone, pretrained=self.pretrained,
+                                         num_classes=len(self.classes_),
+                                         in_chans=self.n_channels_)
+        except (OSError, RuntimeError) as exc:
+            if not self.pretrained:
+                raise
+            raise RuntimeError(_OFFLINE_MESSAGE.format(backbone=self.backbone)) from exc
+        if self.checkpoint_path is not None:
+            load_checkpoint(backbone, self.checkpoint_path, self.n_channels_)
+        on_gpu = self.device_.startswith("cuda")
+        if on_gpu and self.channels_last:
+            import torch
+
+            backbone = backbone.to(memory_format=torch.channels_last)
+        return ImageNetwork(
+            backbone, Preprocess(self.image_size, self.n_channels_, self.augment),
+            mixed_precision=self.mixed_precision and on_gpu,
+            channels_last=self.channels_last and on_gpu,
+        )
+
+    def _criterion(self, indicator, torch):
+        weight = None
+        if self.class_weight == "balanced":
+            counts = indicator.sum(axis=0).astype(np.float64)
+            if self.multilabel_:  # positives weighed against negatives, per class
+                weight = (len(indicator) - counts) / np.maximum(counts, 1)
+            else:
+                weight = len(indicator) / (len(counts) * np.maximum(counts, 1))
+            weight = torch.as_tensor(weight, dtype=torch.float32)
+        if self.multilabel_:
+            return torch.nn.BCEWithLogitsLoss(pos_weight=weight)
+        return torch.nn.CrossEntropyLoss(weight=weight)
+
+    def _train_split(self, skorch):
+        if self.validation_fraction == 0:
+            return None
+        return skorch.dataset.ValidSplit(self.validation_fraction,
+                                         stratified=not self.multilabel_,
+                                         random_state=self.random_state)
+
+    def _callbacks(self, skorch):
+        callbacks = []
+        if self.validation_fraction > 0:
+            callbacks.append(skorch.callbacks.EarlyStopping(patience=self.patience,
+                                                            load_best=True))
+        if self.verbose:
+            callbacks.append(skorch.callbacks.ProgressBar())
+        return callbacks
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        tags.input_tags.two_d_array = False
+        tags.non_deterministic = True
+        return tags
+
+
+_OFFLINE_MESSAGE = (
+    "Pretrained weights for {backbone!r} could not be downloaded (no internet, or "
+    "HF_HUB_OFFLINE is set). Pass checkpoint_path='path/to/weights.pth' (a local state dict) "
+    "instead of pretrained=True."
+)
+
+
+def _dataset(X, y=None, *, source, image_size, n_channels):
+    from ._torch_parts import ImageDataset
+
+    return ImageDataset(X, y, source=source, image_size=image_size, n_channels=n_channels)
+
+
+def _n_labels(y):
+    return len(y) if not hasattr(y, "shape") else y.shape[0]
+
+
+def _resolve_device(device, torch):
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device={device!r} but CUDA is not available here; use device='cpu' "
+                           "or 'auto'.")
+    return device
+
+
+def _predict_proba(model, source, torch):
+    """Batched inference under ``torch.inference_mode``; no per-image Python work for arrays."""
+    from ._torch_parts import ImageDataset
+
+    device = model.device_ if (not model.device_.startswith("cuda")
+                               or torch.cuda.is_available()) else "cpu"
+    network = model.net_.module_.to(device).eval()
+    dataset = ImageDataset(np.arange(len(source)), source=source, image_size=model.image_size,
+                           n_channels=model.n_channels_)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=model.batch_size,
+                                         num_workers=model.num_workers,
+                                         pin_memory=device.startswith("cuda"))
+    outputs = []
+    with torch.inference_mode():
+        for images, _ in loader:
+            images = images.to(device, non_blocking=True)
+            if images.shape[1] != model.n_channels_:  # grayscale into an RGB model
+                images = images.expand(-1, model.n_channels_, -1, -1)
+            logits = network(images)
+            proba = torch.sigmoid(logits) if model.multilabel_ else torch.softmax(logits, dim=1)
+            outputs.append(proba.cpu())
+    return torch.cat(outputs).numpy().astype(np.float64)

@@ -1,0 +1,194 @@
+"""Torch pieces of the image experts: datasets, the preprocessing module, checkpoints.
+
+Imported only by the expert classes when they fit or predict, so ``import skmoe`` stays free of
+torch.
+"""
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+# ImageNet statistics, the ones timm's pretrained backbones expect; one channel uses their mean.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+class ImageDataset(torch.utils.data.Dataset):
+    """Images by index, as uint8 tensors (C, H, W); paths are read and resized here.
+
+    skorch gives the dataset the sample indices as ``X``, so that its validation split and
+    batching work on indices while images stay where they are (in memory or on disk).
+    """
+
+    def __init__(self, X, y=None, *, source, image_size, n_channels):
+        self.indices = np.asarray(X).ravel()
+        self.y = y
+        self.source = source
+        self.image_size = image_size
+        self.n_channels = n_channels
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, i):
+        index = int(self.indices[i])
+        if self.source.array is not None:
+            image = torch.from_numpy(np.ascontiguousarray(self.source.array[index]))
+            image = image.permute(2, 0, 1)
+        else:
+            image = read_image(self.source.paths[index], self.image_size, self.n_channels)
+        target = torch.zeros(0) if self.y is None else torch.as_tensor(self.y[i])
+        return image, target
+
+
+def read_image(path, image_size, n_channels):
+    """One image file as a uint8 tensor (C, H, W), resized to ``image_size``."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image = image.convert("L" if n_channels == 1 else "RGB")
+            image = image.resize((image_size, image_size), Image.BILINEAR)
+            array = np.asarray(image)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"{path!r} is not an image that can be read: {exc}") from exc
+    if array.ndim == 2:
+        array = array[:, :, None]
+    return torch.from_numpy(array.copy()).permute(2, 0, 1)
+
+
+class Preprocess(nn.Module):
+    """Batched resize, scaling, normalisation and (when training) augmentation.
+
+    Doing this on whole batches, on the model's device, keeps per-image Python work off the
+    hot path.
+    """
+
+    def __init__(self, image_size, n_channels, augment):
+        super().__init__()
+        self.image_size = image_size
+        self.augment = augment
+        mean = torch.tensor(IMAGENET_MEAN if n_channels == 3 else [np.mean(IMAGENET_MEAN)],
+                            dtype=torch.float32)
+        std = torch.tensor(IMAGENET_STD if n_channels == 3 else [np.mean(IMAGENET_STD)],
+                           dtype=torch.float32)
+        self.register_buffer("mean", mean.view(1, -1, 1, 1))
+        self.register_buffer("std", std.view(1, -1, 1, 1))
+
+    def forward(self, images):
+        x = images.float()
+        if images.dtype == torch.uint8:
+            x = x / 255.0
+        if x.shape[-2:] != (self.image_size, self.image_size):
+            x = F.interpolate(x, size=(self.image_size, self.image_size), mode="bilinear",
+                              align_corners=False, antialias=True)
+        if self.training and self.augment:
+            x = augment_batch(x)
+        return (x - self.mean) / self.std
+
+
+def augment_batch(x):
+    """Random flips, small rotations and brightness/contrast changes, per image, batched."""
+    n = x.shape[0]
+    device = x.device
+    flip_h = torch.rand(n, 1, 1, 1, device=device) < 0.5
+    x = torch.where(flip_h, x.flip(-1), x)
+    flip_v = torch.rand(n, 1, 1, 1, device=device) < 0.5
+    x = torch.where(flip_v, x.flip(-2), x)
+    angle = (torch.rand(n, device=device) - 0.5) * (2 * np.pi / 18)  # +-10 degrees
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    zeros = torch.zeros_like(cos)
+    theta = torch.stack([torch.stack([cos, -sin, zeros], 1), torch.stack([sin, cos, zeros], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, padding_mode="reflection", align_corners=False)
+    brightness = 1 + (torch.rand(n, 1, 1, 1, device=device) - 0.5) * 0.4
+    contrast = 1 + (torch.rand(n, 1, 1, 1, device=device) - 0.5) * 0.4
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    return ((x - mean) * contrast + mean * brightness).clamp(0, 1)
+
+
+class ImageNetwork(nn.Module):
+    """Preprocessing followed by a timm backbone; bf16 autocast on CUDA when asked."""
+
+    def __init__(self, backbone, preprocess, *, mixed_precision=False, channels_last=False):
+        super().__init__()
+        self.preprocess = preprocess
+        self.backbone = backbone
+        self.mixed_precision = mixed_precision
+        self.channels_last = channels_last
+
+    def forward(self, images):
+        x = self.preprocess(images)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16,
+                            enabled=self.mixed_precision and x.device.type == "cuda"):
+            logits = self.backbone(x)
+        return logits.float()
+
+
+def load_checkpoint(backbone, path, n_channels):
+    """Load a state dict into a timm backbone, leaving its (new) classifier head as built.
+
+    Keys are matched by name; a checkpoint saved under another naming scheme for the same
+    architecture (e.g. the ``efficientnet_pytorch`` package's) is matched by order, which is
+    accepted only when every tensor shape agrees. A 3-channel stem is adapted to grayscale.
+    """
+    from timm.models import adapt_input_conv
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # torch raises several types for a damaged file
+        raise ValueError(f"Checkpoint {str(path)!r} could not be read (corrupted, or not a "
+                         f"torch state dict): {exc}") from exc
+    for key in ("state_dict", "model", "model_state_dict"):
+        if isinstance(state, dict) and isinstance(state.get(key), dict):
+            state = state[key]
+    if not isinstance(state, dict) or not state:
+        raise ValueError(f"Checkpoint {str(path)!r} holds no state dict.")
+
+    head = {f"{name}.{p}" for name in _head_names(backbone) for p in ("weight", "bias")}
+    own = {k: v for k, v in backbone.state_dict().items()
+           if k not in head and not k.endswith("num_batches_tracked")}
+    theirs = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
+    if not set(own) <= set(theirs):
+        theirs = _match_by_order(own, theirs, path)
+    stem = next(iter(own))
+    loaded = {k: theirs[k] for k in own}
+    if loaded[stem].ndim == 4 and loaded[stem].shape[1] != n_channels:
+        loaded[stem] = adapt_input_conv(n_channels, loaded[stem])
+    mismatched = [k for k in own if loaded[k].shape != own[k].shape]
+    if mismatched:
+        raise ValueError(f"Checkpoint {str(path)!r} does not fit this backbone: {mismatched[0]} "
+                         f"has shape {tuple(loaded[mismatched[0]].shape)}, the model "
+                         f"{tuple(own[mismatched[0]].shape)}.")
+    backbone.load_state_dict(loaded, strict=False)
+
+
+def _head_names(backbone):
+    name = backbone.default_cfg.get("classifier", "fc") if hasattr(backbone, "default_cfg") \
+        else "fc"
+    return [name] if isinstance(name, str) else list(name)
+
+
+def _match_by_order(own, theirs, path):
+    """Pair tensors of two namings of one architecture in order, if every shape agrees."""
+    ours = list(own.items())
+    candidates = list(theirs.items())[: len(ours)]
+
+    def same_shape(i, a, b):  # the stem may differ in input channels (adapted afterwards)
+        drop = (1,) if i == 0 and a.ndim == 4 else ()
+        return [n for d, n in enumerate(a.shape) if d not in drop] == \
+            [n for d, n in enumerate(b.shape) if d not in drop]
+
+    if len(candidates) < len(ours) or not all(
+        same_shape(i, a, b) for i, ((_, a), (_, b)) in enumerate(zip(ours, candidates))
+    ):
+        raise ValueError(
+            f"Checkpoint {str(path)!r} does not fit this backbone: its parameter names differ "
+            "and its tensors do not line up with the model's in order. Check the backbone name."
+        )
+    return {name: tensor for (name, _), (_, tensor) in zip(ours, candidates)}

