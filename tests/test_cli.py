@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +40,16 @@ def test_benchmark_quick_mode_passes():
                              "--quick"], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "never below (b), (c) or (d) in objective: yes" in result.stdout
+
+
+def test_expert_benchmark_quick_mode_runs():
+    """The expert throughput benchmark's quick mode runs and prints its table."""
+    import pytest
+
+    pytest.importorskip("timm")
+    pytest.importorskip("skorch")
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_experts.py"),
+                             "--quick"], capture_output=True, text=True,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "| resnet10t | 64 | cpu |" in result.stdout

@@ -264,7 +264,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         timm = import_optional("timm", needed_by="ImageClassifier")
         from ._torch_parts import ImageNetwork, Preprocess, load_checkpoint
 
-        if self.backbone not in timm.list_models():
+        if not timm.is_model(self.backbone):
             close = difflib.get_close_matches(self.backbone, timm.list_models(), n=5)
             raise ValueError(f"Unknown timm backbone {self.backbone!r}. Close matches: {close}.")
         if self.pretrained and self.checkpoint_path is not None:
