@@ -3,8 +3,8 @@
 For each backbone: ``predict_proba`` on uint8 images (resizing, scaling, normalisation, softmax
 and batching included) against the bare backbone's forward pass on the same images already
 normalised as float tensors, same weights, same batch size, both under
-``torch.inference_mode``; and training images/s of one epoch of ``fit``. On a GPU both sides
-use bf16 autocast and channels-last, the bare side with pinned memory too.
+``torch.inference_mode``, both in channels-last layout; and training images/s of one epoch of
+``fit``. On a GPU both sides use bf16 autocast, the bare side with pinned memory too.
 
     python benchmarks/bench_experts.py            # resnet18 and efficientnet_b0 at 224 px
     python benchmarks/bench_experts.py --quick    # a few seconds: tiny model, few images
@@ -29,10 +29,11 @@ def bare_forward_rate(backbone, images, batch_size, device):
     mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
     std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     tensors = (torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255 - mean) / std
+    tensors = tensors.contiguous(memory_format=torch.channels_last)
+    backbone = backbone.to(memory_format=torch.channels_last)
     on_gpu = device.startswith("cuda")
     if on_gpu:
         tensors = tensors.pin_memory()
-        backbone = backbone.to(memory_format=torch.channels_last)
     backbone = backbone.to(device).eval()
     with torch.inference_mode(), torch.autocast(device_type=device.split(":")[0],
                                                 dtype=torch.bfloat16, enabled=on_gpu):
@@ -41,8 +42,6 @@ def bare_forward_rate(backbone, images, batch_size, device):
         start = time.perf_counter()
         for i in range(0, len(tensors), batch_size):
             batch = tensors[i:i + batch_size].to(device, non_blocking=True)
-            if on_gpu:
-                batch = batch.contiguous(memory_format=torch.channels_last)
             torch.softmax(backbone(batch).float(), dim=1).cpu()
         _sync(device)
     return len(tensors) / (time.perf_counter() - start)

@@ -53,3 +53,16 @@ def test_expert_benchmark_quick_mode_runs():
                             env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "| resnet10t | 64 | cpu |" in result.stdout
+
+
+def test_neu_expert_quick_mode_runs(data_root):
+    """The NEU-DET expert script's quick mode trains and reports a test accuracy."""
+    import pytest
+
+    pytest.importorskip("timm")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "neu_expert.py"), "--quick", "--backbone",
+         "resnet10t", "--image-size", "32", "--data", str(data_root)],
+        capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "NEU-DET test accuracy:" in result.stdout
