@@ -50,7 +50,8 @@ def main(argv=None):
     seconds = time.perf_counter() - start
     report = defect_report(test.target, model.predict(list(test.images)))
     print(f"{args.backbone} at {args.image_size} px, {len(model.net_.history)} epochs "
-          f"({seconds:.0f} s on {model.device_}), trained on {len(X_train)} images\n")
+          f"({seconds:.0f} s on {model.device_}), {len(X_train)} training images (10% of them "
+          "held out for early stopping)\n")
     print(report.to_markdown())
     print(f"\nNEU-DET test accuracy: {report.overall_accuracy:.4f}")
     return 0

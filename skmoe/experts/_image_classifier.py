@@ -55,6 +55,9 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
     validation_fraction : float, default=0.1
         Held-out share of the training data for early stopping (stratified for 1-D ``y``).
         0 trains on everything for ``max_epochs``.
+    lr_schedule : {"cosine"} or None, default="cosine"
+        Cosine annealing of the learning rate from ``lr`` to 0 over ``max_epochs``; None keeps
+        it constant.
     augment : bool, default=False
         Random flips, rotations up to 10 degrees and brightness/contrast changes while
         training (the reference "aug" variant), applied on whole batches.
@@ -106,6 +109,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "lr_schedule": [StrOptions({"cosine"}), None],
         "augment": ["boolean"],
         "class_weight": [StrOptions({"balanced"}), None],
         "device": [str],
@@ -130,6 +134,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         max_epochs=60,
         patience=5,
         validation_fraction=0.1,
+        lr_schedule="cosine",
         augment=False,
         class_weight=None,
         device="auto",
@@ -150,6 +155,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.lr_schedule = lr_schedule
         self.augment = augment
         self.class_weight = class_weight
         self.device = device
@@ -313,6 +319,11 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
 
     def _callbacks(self, skorch):
         callbacks = []
+        if self.lr_schedule == "cosine":
+            from torch.optim.lr_scheduler import CosineAnnealingLR
+
+            callbacks.append(skorch.callbacks.LRScheduler(CosineAnnealingLR,
+                                                          T_max=self.max_epochs))
         if self.validation_fraction > 0:
             callbacks.append(skorch.callbacks.EarlyStopping(patience=self.patience,
                                                             load_best=True))
