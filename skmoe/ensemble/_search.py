@@ -269,8 +269,11 @@ class _VoteState:
         self.weights *= self.n_experts / self.weights.sum()
         if callable(objective):
             self.term, self.metric = None, objective
-        else:
+        elif objective in COUNT_OBJECTIVES:
             self.term, self.metric = COUNT_OBJECTIVES[objective], None
+        else:
+            raise ValueError(f"objective must be one of {sorted(COUNT_OBJECTIVES)} or a callable "
+                             f"metric(y_true, y_pred); got {objective!r}.")
         self._rebuild()
 
     def _rebuild(self):

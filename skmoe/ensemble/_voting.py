@@ -241,11 +241,12 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             expert_proba, times = self._predict_all(fitted, X)
         else:
             indicator, self.classes_, self.multilabel_ = to_indicator(y)
+            if len(self.classes_) < 2:
+                raise ValueError(f"y has 1 class ({self.classes_[0]!r}); the ensemble needs "
+                                 "two or more.")
             fitted, expert_proba, times, indicator = self._fit_and_predict(
                 experts, X, y, indicator
             )
-        if len(self.classes_) < 2:
-            raise ValueError(f"y has 1 class ({self.classes_[0]!r}); the ensemble needs two.")
         self.expert_times_ = dict(zip(names, times))
 
         keep = self._fastest(names, times)

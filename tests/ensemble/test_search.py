@@ -204,11 +204,15 @@ def test_votes_and_quorum():
                                   [[False, False]])
 
 
-def test_unknown_method():
-    """An unknown search method is refused."""
+@pytest.mark.parametrize("kwargs, err_msg", [
+    ({"method": "random"}, "method must be"),
+    ({"objective": "recall"}, "objective must be one of"),
+])
+def test_unknown_method_or_objective(kwargs, err_msg):
+    """An unknown search method or objective name is refused."""
     proba, y = _instance(0, 2, 10, 2, 2)
-    with pytest.raises(ValueError, match="method must be"):
-        coordinate_search(proba, y, method="random")
+    with pytest.raises(ValueError, match=err_msg):
+        coordinate_search(proba, y, **kwargs)
 
 
 def test_threads_give_the_same_result():

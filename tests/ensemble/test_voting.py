@@ -347,6 +347,7 @@ def _bad_input_cases():
         ({"experts": []}, y, ValueError, "non-empty list"),
         ({"experts": [("a", FrozenEstimator(nb))], "objective": "roc_auc"}, y, ValueError,
          "scorer of hard predictions"),
+        ({"experts": [("a", GaussianNB())]}, np.zeros_like(y), ValueError, "y has 1 class"),
     ]
 
 
