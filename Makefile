@@ -23,8 +23,9 @@ demo: venv
 	$(VENV)/bin/skmoe demo
 
 # The suite includes a smoke run of every benchmark's --quick mode (tests/test_cli.py).
+# Two test workers on two cores: one compute thread each, or torch and BLAS oversubscribe.
 test: venv
-	HF_HUB_OFFLINE=1 YOLO_OFFLINE=1 $(PY) -m pytest -n 2 --dist loadfile
+	HF_HUB_OFFLINE=1 YOLO_OFFLINE=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile
 
 bench-quick: venv
 	$(PY) benchmarks/bench_search.py --quick

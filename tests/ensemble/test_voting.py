@@ -282,6 +282,8 @@ def test_verbose_prints_progress(data, prefit_experts, capsys):
     assert "exact search, cycle 1: objective" in capsys.readouterr().out
 
 
+# joblib's dask backend can log a KeyError while cleaning a weak reference at shutdown.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_parallel_and_dask_match_sequential(data):
     """n_jobs=2 and a dask cluster give the same result as n_jobs=1."""
     distributed = pytest.importorskip("distributed")
