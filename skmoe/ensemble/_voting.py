@@ -22,6 +22,9 @@ from ..utils._sklearn_compat import (
     StrOptions,
     _BaseComposition,
     _fit_context,
+    fit_router,
+    route_fit_params,
+    rows_of_params,
     scorer_as_metric,
 )
 from ._objectives import COUNT_OBJECTIVES
@@ -217,7 +220,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         return self
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, **fit_params):
         """Fit (or take) the experts and learn thresholds and weights.
 
         Parameters
@@ -227,6 +230,11 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             is validation data.
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Labels, or 0/1 indicator matrix.
+        **fit_params : dict
+            Parameters for the experts' ``fit`` (e.g. ``boxes`` for detectors), routed by
+            scikit-learn's metadata routing (``sklearn.set_config(enable_metadata_routing=True)``
+            and ``expert.set_fit_request(boxes=True)``); sample-aligned ones are split with
+            ``X``. Unused with prefit experts.
 
         Returns
         -------
@@ -234,6 +242,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         """
         check_fit_inputs(self, X, y)
         names, experts = self._active_experts()
+        expert_params = route_fit_params(self, names, fit_params)
         prefit = self.cv == "prefit" or all(isinstance(e, FrozenEstimator) for e in experts)
         if prefit:
             fitted = [_check_prefit(name, expert) for name, expert in zip(names, experts)]
@@ -245,7 +254,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
                 raise ValueError(f"y has 1 class ({self.classes_[0]!r}); the ensemble needs "
                                  "two or more.")
             fitted, expert_proba, times, indicator = self._fit_and_predict(
-                experts, X, y, indicator
+                experts, [expert_params[name] for name in names], X, y, indicator
             )
         self.expert_times_ = dict(zip(names, times))
 
@@ -300,21 +309,29 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         names, experts = zip(*active)
         return list(names), list(experts)
 
-    def _fit_and_predict(self, experts, X, y, indicator):
+    def _fit_and_predict(self, experts, params, X, y, indicator):
         """Fit clones of the experts; return them, their held-out probabilities and timings,
         and the indicator rows those probabilities belong to."""
         labels = indicator if self.multilabel_ else np.asarray(y).ravel()
         parallel = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)
+
+        def fit_on(rows):
+            """Clones of every expert fitted on ``rows`` (all rows when None)."""
+            X_rows = X if rows is None else take_rows(X, rows)
+            y_rows = labels if rows is None else take_rows(labels, rows)
+            return parallel(
+                delayed(_fit)(clone(expert), X_rows, y_rows,
+                              expert_params if rows is None else
+                              rows_of_params(X, expert_params, rows))
+                for expert, expert_params in zip(experts, params)
+            )
+
         if isinstance(self.cv, Real) and not isinstance(self.cv, Integral):
             train, tune = stratified_partition(labels, (1 - self.cv, self.cv),
                                                random_state=self.random_state)
-            X_train, y_train = take_rows(X, train), take_rows(labels, train)
-            fitted = parallel(delayed(_fit)(clone(e), X_train, y_train) for e in experts)
+            fitted = fit_on(train)
             expert_proba, times = self._predict_all(fitted, take_rows(X, tune))
-            indicator = indicator[tune]
-            if self.refit:
-                fitted = parallel(delayed(_fit)(clone(e), X, labels) for e in experts)
-            return fitted, expert_proba, times, indicator
+            return (fit_on(None) if self.refit else fitted), expert_proba, times, indicator[tune]
 
         if not self.refit:
             raise ValueError(
@@ -322,19 +339,19 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
                 f"split: set cv to a fraction (e.g. 0.2), not {self.cv!r}."
             )
         splits = list(check_cv(self.cv, labels, classifier=True).split(X, labels))
-        jobs = [(k, test) for train, test in splits for k in range(len(experts))]
         fold_results = parallel(
-            delayed(_fit_and_time)(clone(experts[k]), take_rows(X, train), take_rows(labels, train),
-                                   take_rows(X, test), self.classes_, self.multilabel_)
-            for train, test in splits for k in range(len(experts))
+            delayed(_fit_and_time)(clone(expert), take_rows(X, train), take_rows(labels, train),
+                                   rows_of_params(X, expert_params, train), take_rows(X, test),
+                                   self.classes_, self.multilabel_)
+            for train, test in splits for expert, expert_params in zip(experts, params)
         )
         expert_proba = np.zeros((len(experts), len(indicator), len(self.classes_)))
         times = np.zeros(len(experts))
+        jobs = [(k, test) for _, test in splits for k in range(len(experts))]
         for (k, test), (proba, seconds) in zip(jobs, fold_results):
             expert_proba[k, test] = proba
             times[k] += seconds
-        fitted = parallel(delayed(_fit)(clone(e), X, labels) for e in experts)
-        return fitted, expert_proba, list(times), indicator
+        return fit_on(None), expert_proba, list(times), indicator
 
     def _predict_all(self, experts, X):
         results = Parallel(n_jobs=self.n_jobs)(
@@ -489,6 +506,16 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         mean_proba = np.tensordot(self.weights_, expert_proba, axes=1) / self.weights_.sum()
         return votes, mean_proba
 
+    def get_metadata_routing(self):
+        """Routing of fit parameters (e.g. ``boxes``) to every expert's ``fit``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return fit_router(self, [(n, e) for n, e in self.experts
+                                 if not (isinstance(e, str) and e == "drop")])
+
     @property
     def n_features_in_(self):
         """Number of features of the first expert, when it records one."""
@@ -506,8 +533,8 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         return tags
 
 
-def _fit(expert, X, y):
-    return expert.fit(X, y)
+def _fit(expert, X, y, params=None):
+    return expert.fit(X, y, **(params or {}))
 
 
 def _timed_proba(expert, X, classes, multilabel):
@@ -518,8 +545,8 @@ def _timed_proba(expert, X, classes, multilabel):
     return proba[:, _columns(expert, classes, multilabel)], seconds
 
 
-def _fit_and_time(expert, X_train, y_train, X_test, classes, multilabel):
-    return _timed_proba(_fit(expert, X_train, y_train), X_test, classes, multilabel)
+def _fit_and_time(expert, X_train, y_train, params, X_test, classes, multilabel):
+    return _timed_proba(_fit(expert, X_train, y_train, params), X_test, classes, multilabel)
 
 
 def _columns(expert, classes, multilabel):

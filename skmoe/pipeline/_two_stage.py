@@ -10,7 +10,15 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils._inputs import check_fit_inputs, take_rows
 from ..utils._labels import from_indicator, to_indicator
 from ..utils._proba import predict_class_proba
-from ..utils._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
+from ..utils._sklearn_compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+    fit_router,
+    route_fit_params,
+    rows_of_params,
+)
 
 
 class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
@@ -98,7 +106,7 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.gate_threshold = gate_threshold
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, **fit_params):
         """Fit the gate on every image and the classifier on the defective ones.
 
         Parameters
@@ -107,12 +115,17 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             Training input, in any form both stages accept.
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             Labels, or 0/1 indicator matrix, including the defect-free class.
+        **fit_params : dict
+            Parameters for the stages' ``fit`` (e.g. ``sample_weight``), routed by
+            scikit-learn's metadata routing; the classifier gets the defective rows of
+            sample-aligned ones.
 
         Returns
         -------
         self : TwoStagePipeline
         """
         check_fit_inputs(self, X, y)
+        params = route_fit_params(self, ["gate", "classifier"], fit_params)
         indicator, self.classes_, self.multilabel_ = to_indicator(y)
         if len(self.classes_) < 2:
             raise ValueError(
@@ -129,7 +142,7 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"images (background_class={self.background_class!r})."
             )
 
-        self.gate_ = clone(self.gate).fit(X, defective.astype(np.int64))
+        self.gate_ = clone(self.gate).fit(X, defective.astype(np.int64), **params["gate"])
         self._gate_column = _positive_column(self.gate_)
 
         self.classifier_ = None
@@ -139,7 +152,9 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 y_defective = indicator[defective][:, defect_columns]
             else:
                 y_defective = np.asarray(y).ravel()[defective]
-            self.classifier_ = clone(self.classifier).fit(X_defective, y_defective)
+            classifier_params = rows_of_params(X, params["classifier"], np.flatnonzero(defective))
+            self.classifier_ = clone(self.classifier).fit(X_defective, y_defective,
+                                                          **classifier_params)
             self._check_classifier_classes()
         return self
 
@@ -238,6 +253,15 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         defect_columns = self._defect_columns()
         indicator[:, self.background_index_] = ~indicator[:, defect_columns].any(axis=1)
         return indicator
+
+    def get_metadata_routing(self):
+        """Routing of fit parameters to the gate's and the classifier's ``fit``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return fit_router(self, [("gate", self.gate), ("classifier", self.classifier)])
 
     @property
     def n_features_in_(self):

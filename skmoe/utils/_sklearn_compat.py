@@ -15,8 +15,46 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_params,
 )
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _check_method_params, validate_data
+
+
+def route_fit_params(meta_estimator, names, fit_params):
+    """Fit parameters for each child, by name, through scikit-learn's metadata routing.
+
+    With routing off (scikit-learn's default) no fit parameter can reach a child, so any given
+    one is an error that says how to switch routing on.
+    """
+    if _routing_enabled():
+        routed = process_routing(meta_estimator, "fit", **fit_params)
+        return {name: dict(routed[name].fit) for name in names}
+    if fit_params:
+        raise ValueError(
+            f"{type(meta_estimator).__name__}.fit got {sorted(fit_params)}; such parameters "
+            "(e.g. boxes for detectors) reach the experts through metadata routing: call "
+            "sklearn.set_config(enable_metadata_routing=True) and expert.set_fit_request("
+            "boxes=True)."
+        )
+    return {name: {} for name in names}
+
+
+def fit_router(meta_estimator, children):
+    """A MetadataRouter sending ``fit`` parameters to each (name, estimator) child's ``fit``."""
+    router = MetadataRouter(owner=meta_estimator)
+    for name, child in children:
+        router.add(**{name: child}, method_mapping=MethodMapping().add(caller="fit", callee="fit"))
+    return router
+
+
+def rows_of_params(X, params, rows):
+    """The sample-aligned fit parameters (e.g. boxes) restricted to ``rows`` of ``X``."""
+    return _check_method_params(X, params, indices=rows)
 
 
 def scorer_as_metric(scorer):
@@ -46,6 +84,9 @@ __all__ = [
     "RealNotInt",
     "StrOptions",
     "_BaseComposition",
+    "fit_router",
+    "route_fit_params",
+    "rows_of_params",
     "_fit_context",
     "_safe_indexing",
     "validate_data",
