@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skmoe.ensemble._objectives import COUNT_OBJECTIVES
+from skmoe.ensemble._steps import _sweep, _SweepSteps
+
+from ._instances import INSTANCES, random_instance, rule_objective, vote_state
+
+
+@settings(max_examples=80, deadline=None)
+@given(instance=INSTANCES, objective=st.sampled_from(["precision_recall", "f1"]),
+       quorum=st.sampled_from([0.3, 0.5, 1.0]), data=st.data())
+def test_threshold_step_equals_brute_force(instance, objective, quorum, data):
+    """A threshold step reaches the best objective over every distinct score of the expert."""
+    proba, y = random_instance(*instance)
+    n_experts = proba.shape[0]
+    rng = np.random.default_rng(instance[0])
+    thresholds = rng.uniform(0, 1, n_experts)
+    weights = rng.uniform(0.1, 2, n_experts)
+    k = data.draw(st.integers(0, n_experts - 1))
+    state = vote_state(proba, y, thresholds, weights, quorum, objective=objective)
+    _SweepSteps().threshold(state, k, slice(0, proba.shape[2]))
+
+    candidates = np.unique(np.concatenate([proba[k].ravel(), [0.0, 1.0]]))
+    weights = weights * n_experts / weights.sum()
+    brute = max(
+        rule_objective(proba, y, np.where(np.arange(n_experts) == k, t, thresholds), weights,
+                       quorum, objective)
+        for t in candidates
+    )
+    assert state.score() == pytest.approx(brute, abs=1e-9)
+    assert rule_objective(proba, y, state.thresholds[0], state.weights, quorum, objective) == \
+        pytest.approx(state.score(), abs=1e-9)
+
+
+@settings(max_examples=80, deadline=None)
+@given(instance=INSTANCES, quorum=st.sampled_from([0.3, 0.5, 0.8]), data=st.data())
+def test_weight_step_equals_brute_force(instance, quorum, data):
+    """A weight step reaches the best objective over every breakpoint and interval."""
+    proba, y = random_instance(*instance)
+    n_experts = proba.shape[0]
+    if n_experts == 1:
+        return
+    rng = np.random.default_rng(instance[0])
+    thresholds = rng.uniform(0.2, 0.8, n_experts)
+    weights = rng.integers(1, 4, n_experts).astype(float)
+    weights *= n_experts / weights.sum()
+    k = data.draw(st.integers(0, n_experts - 1))
+    state = vote_state(proba, y, thresholds, weights, quorum)
+    _SweepSteps().weight(state, k)
+
+    # Brute force: a cell changes at t = (q S - A) / (1 - q) (when expert k votes) or at
+    # t = (A - q S) / q (when it does not); try every such point and every gap between.
+    hits = proba >= thresholds[:, None, None]
+    others = np.tensordot(np.delete(weights, k), np.delete(hits, k, axis=0), axes=1)
+    others_total = weights.sum() - weights[k]
+    points = np.where(hits[k], (quorum * others_total - others) / (1 - quorum),
+                      (others - quorum * others_total) / quorum).ravel()
+    points = np.unique(np.append(points[points >= 0], 0.0))
+    trials = np.concatenate([points, (points[1:] + points[:-1]) / 2, [points.max() * 2 + 1]])
+    brute = max(
+        rule_objective(proba, y, thresholds, np.where(np.arange(n_experts) == k, t, weights),
+                       quorum)
+        for t in trials
+        if others_total + t > 0
+    )
+    assert state.score() == pytest.approx(brute, abs=1e-9)
+    assert (state.weights >= 0).all() and state.weights.sum() == pytest.approx(n_experts)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n_events=st.integers(1, 30), n_classes=st.integers(1, 4))
+def test_sweep_matches_event_by_event_counting(seed, n_events, n_classes):
+    """The vectorised sweep gives the objective after every event, as counting one by one does."""
+    rng = np.random.default_rng(seed)
+    term = COUNT_OBJECTIVES["precision_recall"]
+    cls = rng.integers(0, n_classes, n_events).astype(np.int16)
+    d_tp, d_fp = rng.integers(-1, 3, n_events), rng.integers(-1, 3, n_events)
+    tp, fp = rng.integers(2, 6, n_classes), rng.integers(2, 6, n_classes)
+    positives = tp + rng.integers(0, 5, n_classes)
+    values = _sweep(term, tp, fp, positives, cls, d_tp, d_fp)
+    expected = [term(tp, fp, positives).mean()]
+    tp, fp = tp.copy(), fp.copy()
+    for c, a, b in zip(cls, d_tp, d_fp):
+        tp[c] += a
+        fp[c] += b
+        expected.append(term(tp, fp, positives).mean())
+    np.testing.assert_allclose(values, expected, atol=1e-12)
