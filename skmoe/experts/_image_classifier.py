@@ -53,8 +53,8 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
     patience : int, default=5
         Epochs without improvement of the validation loss before training stops.
     validation_fraction : float, default=0.1
-        Held-out share of the training data for early stopping (stratified for 1-D ``y``).
-        0 trains on everything for ``max_epochs``.
+        Held-out share of the training data for early stopping (stratified for 1-D ``y`` when
+        every class has two images or more). 0 trains on everything for ``max_epochs``.
     lr_schedule : {"cosine"} or None, default="cosine"
         Cosine annealing of the learning rate from ``lr`` to 0 over ``max_epochs``; None keeps
         it constant.
@@ -204,7 +204,7 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
             batch_size=self.batch_size,
             dataset=partial(_dataset, source=source, image_size=self.image_size,
                             n_channels=self.n_channels_),
-            train_split=self._train_split(skorch),
+            train_split=self._train_split(skorch, indicator),
             callbacks=self._callbacks(skorch),
             iterator_train__shuffle=True,
             iterator_train__num_workers=self.num_workers,
@@ -310,11 +310,15 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
             return torch.nn.BCEWithLogitsLoss(pos_weight=weight)
         return torch.nn.CrossEntropyLoss(weight=weight)
 
-    def _train_split(self, skorch):
+    def _train_split(self, skorch, indicator):
         if self.validation_fraction == 0:
             return None
-        return skorch.dataset.ValidSplit(self.validation_fraction,
-                                         stratified=not self.multilabel_,
+        # Stratifying needs two images of every class and a validation part with room for one
+        # of each; a rare class in a small set falls back to a plain random split.
+        counts = indicator.sum(axis=0)
+        stratified = (not self.multilabel_ and counts.min() >= 2
+                      and int(self.validation_fraction * len(indicator)) >= len(counts))
+        return skorch.dataset.ValidSplit(self.validation_fraction, stratified=stratified,
                                          random_state=self.random_state)
 
     def _callbacks(self, skorch):

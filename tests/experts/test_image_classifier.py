@@ -56,6 +56,16 @@ def test_predict_proba_is_a_distribution(fitted, steel):
                                   fitted.classes_[proba.argmax(axis=1)])
 
 
+def test_rare_class_in_a_small_set():
+    """A class with a single image does not break the early-stopping split."""
+    X, y = make_steel_defects(40, image_size=32, class_weights=[1] * 5, random_state=4)
+    y[0] = "pits"
+    y[y == "pits"] = "crazing"
+    y[0] = "pits"  # exactly one image of the rarest class
+    model = ImageClassifier(**TINY, max_epochs=1).fit(X, y)
+    assert "pits" in model.classes_
+
+
 def test_multilabel_indicator():
     """An indicator y trains with BCE and predicts an indicator."""
     X, y = make_steel_defects(300, image_size=32, max_defects_per_image=3, random_state=1)
