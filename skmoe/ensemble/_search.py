@@ -32,6 +32,7 @@ Objectives that are not functions of per-class confusion counts fall back to the
 """
 
 import hashlib
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -39,6 +40,9 @@ import numpy as np
 
 from ._steps import DEFAULT_THRESHOLD_GRID, DEFAULT_WEIGHT_GRID, _GridSteps, _SweepSteps
 from ._vote_state import _DECIMALS, QUORUM_SLACK, _per_class, _VoteState
+
+# Below this many (expert, sample, class) cells, starting threads costs more than it saves.
+_THREADS_FROM_CELLS = 200_000
 
 
 @dataclass
@@ -145,8 +149,10 @@ def coordinate_search(
     weight_grid : ndarray, default=0 to 3.7 by 0.1
         Candidate weights of an expert, relative to the mean of the other weights.
     n_jobs : int, default=None
-        With a value other than None or 1, the exact search's two runs (exact from the start,
-        and coarse-to-fine) go to two threads; worth it from about 10^5 cells.
+        Threads for the exact search's two runs (exact from the start, and coarse-to-fine):
+        1 runs them one after the other, any other number in two threads. None picks two
+        threads from 200,000 cells (samples x classes) up on a machine with two cores or
+        more, where the threads pay for their start.
     callback : callable, default=None
         Called as ``callback(run, n_iter, score)`` after every cycle, ``run`` being one of
         ``"grid"``, ``"coarse"``, ``"fine"`` (coarse-to-fine) or ``"exact"`` (progress output).
@@ -192,7 +198,7 @@ def coordinate_search(
         def exact():
             return _run(new_state(), _SweepSteps(), "exact", **run)
 
-        if n_jobs is None or n_jobs == 1:
+        if not _use_threads(n_jobs, proba.size):
             runs = [coarse_to_fine(), exact()]
         else:  # the two runs share only read-only arrays; numpy releases the GIL in its loops
             with ThreadPoolExecutor(max_workers=2) as pool:
@@ -227,6 +233,12 @@ def _run(state, steps, name, *, learn_thresholds, learn_weights, max_iter, tol, 
             break
     return SearchResult(state.thresholds.T.copy(), state.weights.copy(), history[-1], history,
                         n_iter)
+
+
+def _use_threads(n_jobs, n_cells):
+    if n_jobs is None:
+        return n_cells >= _THREADS_FROM_CELLS and (os.cpu_count() or 1) >= 2
+    return n_jobs != 1
 
 
 def _strongest_first(state):
