@@ -295,8 +295,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             raise ValueError("experts must be a non-empty list of (name, estimator) tuples.")
         if any(not isinstance(e, tuple) or len(e) != 2 for e in self.experts):
             raise ValueError("experts must be a list of (name, estimator) tuples.")
-        names, estimators = zip(*self.experts)
-        self._validate_names(names)
+        self._validate_names([name for name, _ in self.experts])
         active = [(n, e) for n, e in self.experts if not (isinstance(e, str) and e == "drop")]
         if not active:
             raise ValueError("All experts are 'drop'; at least one must vote.")
