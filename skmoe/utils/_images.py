@@ -28,12 +28,6 @@ class ImageSource:
     def __len__(self):
         return len(self.array) if self.array is not None else len(self.paths)
 
-    def subset(self, rows):
-        """The images at ``rows``."""
-        if self.array is not None:
-            return ImageSource(self.array[rows], None, self.n_channels)
-        return ImageSource(None, [self.paths[i] for i in np.asarray(rows)], None)
-
 
 def check_image_input(X, *, name="X"):
     """Validate images given as an array (n, H, W) / (n, H, W, C) or a sequence of file paths.

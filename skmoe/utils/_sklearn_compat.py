@@ -1,7 +1,8 @@
 """The one place that imports scikit-learn internals.
 
-skmoe supports scikit-learn >= 1.6. Parameter validation and ``validate_data`` live in modules
-that scikit-learn keeps semi-private; importing them here means a future move touches one file.
+skmoe supports scikit-learn >= 1.6. Parameter validation, metadata routing, scorers and the
+composition helpers live in modules scikit-learn keeps semi-private; importing them here means
+a future move touches one file.
 """
 
 from sklearn.base import _fit_context
@@ -13,7 +14,6 @@ from sklearn.utils._param_validation import (
     Interval,
     RealNotInt,
     StrOptions,
-    validate_params,
 )
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -22,7 +22,7 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import _check_method_params, validate_data
+from sklearn.utils.validation import _check_method_params
 
 
 def route_fit_params(meta_estimator, names, fit_params):
@@ -89,7 +89,5 @@ __all__ = [
     "rows_of_params",
     "_fit_context",
     "_safe_indexing",
-    "validate_data",
     "scorer_as_metric",
-    "validate_params",
 ]
