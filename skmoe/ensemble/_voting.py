@@ -445,11 +445,10 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         -------
         decision : ndarray of shape (n_samples, n_classes), or (n_samples,) for binary y
         """
-        votes, mean_proba = self._votes(X)
-        margin = votes / (self.quorum_ * self.weights_.sum()) - 1
+        votes, ranking = self._votes(X)
         if self.multilabel_:
-            return margin
-        margin += _TIE_BREAK * mean_proba
+            return votes / (self.quorum_ * self.weights_.sum()) - 1
+        margin = ranking / self.weights_.sum() - 1
         return margin[:, 1] - margin[:, 0] if len(self.classes_) == 2 else margin
 
     def predict_proba(self, X):
@@ -469,13 +468,12 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        votes, mean_proba = self._votes(X)
+        votes, ranking = self._votes(X)
         if self.multilabel_:
             return votes / self.weights_.sum()
-        scores = votes / self.quorum_ + _TIE_BREAK * mean_proba
-        totals = scores.sum(axis=1, keepdims=True)
-        uniform = np.full_like(scores, 1 / scores.shape[1])
-        return np.divide(scores, totals, out=uniform, where=totals > 0)
+        totals = ranking.sum(axis=1, keepdims=True)
+        uniform = np.full_like(ranking, 1 / ranking.shape[1])
+        return np.divide(ranking, totals, out=uniform, where=totals > 0)
 
     def predict(self, X):
         """Predict labels (1-D ``y``) or an indicator matrix (2-D ``y``).
@@ -492,18 +490,24 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        votes, mean_proba = self._votes(X)
+        votes, ranking = self._votes(X)
         indicator = reaches_quorum(votes, self.quorum_, self.weights_.sum())
         return from_indicator(indicator, self.classes_, multilabel=self.multilabel_,
-                              scores=votes / self.quorum_ + _TIE_BREAK * mean_proba)
+                              scores=ranking)
 
     def _votes(self, X):
-        """Weighted votes, and the experts' weighted mean probability (for tie-breaks)."""
+        """Weighted votes, and for single-label models the score that ranks the classes.
+
+        The ranking score is the votes relative to each class's quorum, ties broken by the
+        experts' weighted mean probability; multi-label models need no ranking (None).
+        """
         check_is_fitted(self)
         expert_proba, _ = self._predict_all(self.experts_, X)
         votes = weighted_votes(expert_proba, self.thresholds_, self.weights_)
+        if self.multilabel_:
+            return votes, None
         mean_proba = np.tensordot(self.weights_, expert_proba, axes=1) / self.weights_.sum()
-        return votes, mean_proba
+        return votes, votes / self.quorum_ + _TIE_BREAK * mean_proba
 
     def get_metadata_routing(self):
         """Routing of fit parameters (e.g. ``boxes``) to every expert's ``fit``.
