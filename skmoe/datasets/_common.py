@@ -18,23 +18,6 @@ def check_root(root, layout):
     return root
 
 
-def image_sizes(paths):
-    """(height, width) of every image, read from the file headers only.
-
-    Raises a ValueError naming the first file that is not an image.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    sizes = np.empty((len(paths), 2), dtype=np.int64)
-    for i, path in enumerate(paths):
-        try:
-            with Image.open(path) as image:
-                sizes[i] = image.height, image.width
-        except (UnidentifiedImageError, OSError) as exc:
-            raise ValueError(f"{str(path)!r} is not an image that can be read: {exc}") from exc
-    return sizes
-
-
 def make_bunch(root, images, target, target_names, *, boxes, background_class, descr,
                split_file=None, subset=None, **extra):
     """The structure every loader returns, restricted to a canonical split when asked.

@@ -1,6 +1,7 @@
 """Any "one folder per class" image collection."""
 
-from ._common import IMAGE_SUFFIXES, check_root, image_sizes, make_bunch
+from ..utils._images import image_sizes
+from ._common import IMAGE_SUFFIXES, check_root, make_bunch
 
 _LAYOUT = "one sub-folder per class, holding that class's images (.jpg, .png, .bmp, .tif)"
 

@@ -2,8 +2,9 @@
 
 import numpy as np
 
+from ..utils._images import image_sizes
 from ._boxes import mask_to_boxes
-from ._common import check_root, image_sizes, make_bunch
+from ._common import check_root, make_bunch
 
 _LAYOUT = "MT_<Class>/Imgs/<name>.jpg with a same-name <name>.png mask (MT_Free = defect-free)"
 BACKGROUND = "MT_Free"

@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from ._common import IMAGE_SUFFIXES, check_root, image_sizes, make_bunch
+from ..utils._images import image_sizes
+from ._common import IMAGE_SUFFIXES, check_root, make_bunch
 
 NEU_CLASSES = ("crazing", "inclusion", "patches", "pitted_surface", "rolled-in_scale",
                "scratches")

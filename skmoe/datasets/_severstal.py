@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils._images import image_sizes
 from ._boxes import mask_to_boxes
-from ._common import check_root, image_sizes, make_bunch
+from ._common import check_root, make_bunch
 from ._rle import rle_decode
 
 SEVERSTAL_CLASSES = ("background", "class_1", "class_2", "class_3", "class_4")

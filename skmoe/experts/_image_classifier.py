@@ -187,7 +187,9 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(f"y has 1 class ({self.classes_[0]!r}); a classifier needs two.")
         self.n_channels_ = self._channels(source)
-        self.device_ = _resolve_device(self.device, torch)
+        from ._torch_parts import resolve_device
+
+        self.device_ = resolve_device(self.device)
         if self.random_state is not None:
             torch.manual_seed(self.random_state)
 
@@ -358,15 +360,6 @@ def _dataset(X, y=None, *, source, image_size, n_channels):
 
 def _n_labels(y):
     return len(y) if not hasattr(y, "shape") else y.shape[0]
-
-
-def _resolve_device(device, torch):
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"device={device!r} but CUDA is not available here; use device='cpu' "
-                           "or 'auto'.")
-    return device
 
 
 def _predict_proba(model, source, torch):

@@ -14,6 +14,16 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+def resolve_device(device):
+    """"auto" becomes "cuda" when a GPU is present, else "cpu"; an absent GPU is an error."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device={device!r} but CUDA is not available here; use device='cpu' "
+                           "or 'auto'.")
+    return device
+
+
 class ImageDataset(torch.utils.data.Dataset):
     """Images by index, as uint8 tensors (C, H, W); paths are read and resized here.
 
@@ -43,13 +53,14 @@ class ImageDataset(torch.utils.data.Dataset):
 
 
 def read_image(path, image_size, n_channels):
-    """One image file as a uint8 tensor (C, H, W), resized to ``image_size``."""
+    """One image file as a uint8 tensor (C, H, W), resized to ``image_size`` unless None."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
             image = image.convert("L" if n_channels == 1 else "RGB")
-            image = image.resize((image_size, image_size), Image.BILINEAR)
+            if image_size is not None:
+                image = image.resize((image_size, image_size), Image.BILINEAR)
             array = np.asarray(image)
     except (UnidentifiedImageError, OSError) as exc:
         raise ValueError(f"{path!r} is not an image that can be read: {exc}") from exc
@@ -128,15 +139,8 @@ class ImageNetwork(nn.Module):
         return logits.float()
 
 
-def load_checkpoint(backbone, path, n_channels):
-    """Load a state dict into a timm backbone, leaving its (new) classifier head as built.
-
-    Keys are matched by name; a checkpoint saved under another naming scheme for the same
-    architecture (e.g. the ``efficientnet_pytorch`` package's) is matched by order, which is
-    accepted only when every tensor shape agrees. A 3-channel stem is adapted to grayscale.
-    """
-    from timm.models import adapt_input_conv
-
+def read_state_dict(path):
+    """A state dict from a local file (``weights_only``), unwrapped from common containers."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -149,6 +153,35 @@ def load_checkpoint(backbone, path, n_channels):
             state = state[key]
     if not isinstance(state, dict) or not state:
         raise ValueError(f"Checkpoint {str(path)!r} holds no state dict.")
+    return state
+
+
+def load_state_dict(model, path):
+    """Load a whole model's checkpoint by name; layers whose shapes differ keep their init.
+
+    That is how detection weights trained on other classes (e.g. COCO) start a detector of the
+    defect classes: everything but the class-specific predictor is loaded. A checkpoint that
+    matches nothing is an error.
+    """
+    state = read_state_dict(path)
+    own = model.state_dict()
+    fitting = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    if not fitting:
+        raise ValueError(f"Checkpoint {str(path)!r} does not fit {type(model).__name__}: no "
+                         "parameter name and shape in common. Check the architecture.")
+    model.load_state_dict(fitting, strict=False)
+
+
+def load_checkpoint(backbone, path, n_channels):
+    """Load a state dict into a timm backbone, leaving its (new) classifier head as built.
+
+    Keys are matched by name; a checkpoint saved under another naming scheme for the same
+    architecture (e.g. the ``efficientnet_pytorch`` package's) is matched by order, which is
+    accepted only when every tensor shape agrees. A 3-channel stem is adapted to grayscale.
+    """
+    from timm.models import adapt_input_conv
+
+    state = read_state_dict(path)
 
     head = {f"{name}.{p}" for name in _head_names(backbone) for p in ("weight", "bias")}
     own = {k: v for k, v in backbone.state_dict().items()

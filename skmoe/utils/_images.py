@@ -72,3 +72,34 @@ def _check_array(X, name):
     if X.dtype.kind == "f" and not np.isfinite(X).all():
         raise ValueError(f"{name} contains NaN or infinite pixel values.")
     return ImageSource(X, None, X.shape[-1])
+
+
+def image_sizes(paths):
+    """(height, width) of every image, read from the file headers only.
+
+    Raises a ValueError naming the first file that is not an image.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    sizes = np.empty((len(paths), 2), dtype=np.int64)
+    for i, path in enumerate(paths):
+        try:
+            with Image.open(path) as image:
+                sizes[i] = image.height, image.width
+        except (UnidentifiedImageError, OSError) as exc:
+            raise ValueError(f"{str(path)!r} is not an image that can be read: {exc}") from exc
+    return sizes
+
+
+def source_sizes(source):
+    """(height, width) of every image of an ImageSource."""
+    if source.array is not None:
+        return np.tile(source.array.shape[1:3], (len(source), 1))
+    return image_sizes(source.paths)
+
+
+def take_images(source, rows):
+    """The ImageSource of the images at ``rows`` (integer indices)."""
+    if source.array is not None:
+        return ImageSource(source.array[rows], None, source.n_channels)
+    return ImageSource(None, [source.paths[i] for i in rows], None)

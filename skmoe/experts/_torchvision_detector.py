@@ -1,0 +1,210 @@
+"""TorchvisionDetector: torchvision's Faster R-CNN, RetinaNet or FCOS as an image-level expert."""
+
+import copy
+import os
+from numbers import Integral, Real
+
+from tqdm.auto import tqdm
+
+from ..utils._images import source_sizes
+from ..utils._optional import import_optional
+from ..utils._sklearn_compat import Interval
+from ._detection import to_corners
+from ._detector import BaseDetector
+
+
+class TorchvisionDetector(BaseDetector):
+    """A torchvision detector trained on boxes, scoring each class by its best box.
+
+    The training loop follows torchvision's detection recipe as the reference method used it:
+    SGD with momentum 0.9, a linear warm-up, the learning rate divided by 10 at 2/3 and 11/12 of
+    ``max_epochs`` (24 epochs in the reference), with flips, crops that keep every box whole,
+    and brightness/contrast changes. Models start from random weights, or from a local
+    checkpoint: nothing is downloaded.
+
+    Parameters
+    ----------
+    architecture : str, default="fasterrcnn_resnet50_fpn"
+        A torchvision detection builder of the Faster R-CNN, RetinaNet or FCOS families, e.g.
+        ``"fasterrcnn_mobilenet_v3_large_fpn"``, ``"retinanet_resnet50_fpn_v2"``,
+        ``"fcos_resnet50_fpn"``.
+    checkpoint_path : str or Path, default=None
+        A local state dict for the whole detector (e.g. COCO weights); the class-specific
+        layers whose shapes differ (the box predictor) keep their fresh initialisation.
+    model_kwargs : dict, default=None
+        Further builder arguments, e.g. ``{"rpn_pre_nms_top_n_train": 500,
+        "box_batch_size_per_image": 128}`` or ``{"trainable_backbone_layers": 3}``.
+    min_size, max_size : int, default=None
+        Sizes torchvision resizes images to (shorter side, longer side at most). None: the
+        training images' own smallest and largest sides, so small images are not blown up to
+        torchvision's 800 pixels.
+    batch_size : int, default=4
+    lr : float, default=0.01
+    weight_decay : float, default=1e-4
+    max_epochs : int, default=24
+    augment : bool, default=True
+        Flips, box-preserving crops, brightness and contrast.
+    rpn_focal_loss : bool, default=False
+        Focal loss for the RPN objectness, as in the reference method (Faster R-CNN only).
+    background_class, box_classes, min_score
+        As in :class:`YOLODetector`.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+    mixed_precision : bool, default=True
+        bf16 autocast on CUDA (ignored on CPU).
+    num_workers : int, default=0
+        DataLoader workers reading images.
+    random_state : int, default=None
+        Seed of torch (weights, augmentation, shuffling).
+    verbose : int, default=0
+        > 0 shows a progress bar over epochs.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    multilabel_ : bool
+    background_index_ : int or None
+    network_ : torch.nn.Module
+        The trained torchvision model.
+    loss_curve_ : ndarray of shape (n_epochs,)
+        Mean training loss of every epoch.
+    device_ : str
+
+    Examples
+    --------
+    >>> from skmoe.datasets import STEEL_CLASSES, make_steel_defects
+    >>> from skmoe.experts import TorchvisionDetector
+    >>> X, y, boxes = make_steel_defects(8, image_size=64, return_boxes=True, random_state=0)
+    >>> detector = TorchvisionDetector("fasterrcnn_mobilenet_v3_large_320_fpn", max_epochs=1,
+    ...                                background_class="background",
+    ...                                box_classes=STEEL_CLASSES)
+    >>> detector.fit(X, y, boxes=boxes).predict_proba(X[:2]).shape
+    (2, 5)
+    """
+
+    _parameter_constraints = {
+        **BaseDetector._parameter_constraints,
+        "architecture": [str],
+        "checkpoint_path": [str, os.PathLike, None],
+        "model_kwargs": [dict, None],
+        "min_size": [Interval(Integral, 16, None, closed="left"), None],
+        "max_size": [Interval(Integral, 16, None, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "augment": ["boolean"],
+        "rpn_focal_loss": ["boolean"],
+        "device": [str],
+        "mixed_precision": ["boolean"],
+        "num_workers": [Interval(Integral, 0, None, closed="left")],
+        "random_state": [None, Interval(Integral, 0, None, closed="left")],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        architecture="fasterrcnn_resnet50_fpn",
+        *,
+        checkpoint_path=None,
+        model_kwargs=None,
+        min_size=None,
+        max_size=None,
+        batch_size=4,
+        lr=0.01,
+        weight_decay=1e-4,
+        max_epochs=24,
+        augment=True,
+        rpn_focal_loss=False,
+        background_class=None,
+        box_classes=None,
+        min_score=0.001,
+        device="auto",
+        mixed_precision=True,
+        num_workers=0,
+        random_state=None,
+        verbose=0,
+    ):
+        self.architecture = architecture
+        self.checkpoint_path = checkpoint_path
+        self.model_kwargs = model_kwargs
+        self.min_size = min_size
+        self.max_size = max_size
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.augment = augment
+        self.rpn_focal_loss = rpn_focal_loss
+        self.background_class = background_class
+        self.box_classes = box_classes
+        self.min_score = min_score
+        self.device = device
+        self.mixed_precision = mixed_precision
+        self.num_workers = num_workers
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _train(self, source, boxes):
+        torch = import_optional("torch", needed_by="TorchvisionDetector")
+        import_optional("torchvision", needed_by="TorchvisionDetector")
+        from . import _torchvision_parts as parts
+        from ._torch_parts import load_state_dict, resolve_device
+
+        self.device_ = resolve_device(self.device)
+        if self.random_state is not None:
+            torch.manual_seed(self.random_state)
+        sizes = source_sizes(source)
+        network = parts.build_model(
+            self.architecture, len(self.classes_),
+            min_size=self.min_size or int(sizes.min()),
+            max_size=self.max_size or int(sizes.max()), model_kwargs=self.model_kwargs,
+        )
+        if self.checkpoint_path is not None:
+            load_state_dict(network, self.checkpoint_path)
+        if self.rpn_focal_loss:
+            parts.use_focal_rpn(network)
+        loader = torch.utils.data.DataLoader(
+            parts.DetectionDataset(source, boxes, augment=self.augment),
+            batch_size=self.batch_size, shuffle=True, collate_fn=parts.collate,
+            num_workers=self.num_workers, pin_memory=self.device_.startswith("cuda"),
+            generator=torch.Generator().manual_seed(self.random_state or 0),
+        )
+        self.loss_curve_ = parts.train(
+            network, loader, device=self.device_, lr=self.lr, weight_decay=self.weight_decay,
+            max_epochs=self.max_epochs, mixed_precision=self._autocast(self.device_),
+            progress=self._progress,
+        )
+        self.network_ = network
+        return self
+
+    def _detect(self, source):
+        torch = import_optional("torch", needed_by="TorchvisionDetector")
+        from . import _torchvision_parts as parts
+
+        device = self.device_ if not self.device_.startswith("cuda") \
+            or torch.cuda.is_available() else "cpu"
+        parts.set_score_threshold(self.network_, self.min_score)
+        loader = torch.utils.data.DataLoader(
+            parts.DetectionDataset(source), batch_size=self.batch_size,
+            collate_fn=parts.collate, num_workers=self.num_workers,
+            pin_memory=device.startswith("cuda"),
+        )
+        detections = parts.detect(self.network_, loader, device=device,
+                                  mixed_precision=self._autocast(device))
+        for found in detections:
+            found[:, 1:5] = to_corners(found[:, 1:5])
+        return [found[found[:, 5] >= self.min_score] for found in detections]
+
+    def _autocast(self, device):
+        return self.mixed_precision and device.startswith("cuda")
+
+    def _progress(self, epochs):
+        return tqdm(epochs, desc=f"{type(self).__name__} epochs", disable=not self.verbose)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        network = state.get("network_")
+        if network is not None and next(network.parameters()).device.type != "cpu":
+            # A CPU copy pickles, so a model trained on a GPU loads on machines without one.
+            state["network_"] = copy.deepcopy(network).to("cpu")
+        return state

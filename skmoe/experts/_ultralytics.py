@@ -1,0 +1,178 @@
+"""How skmoe talks to ultralytics: an offline import, the dataset layout it reads, its globals.
+
+ultralytics changes process-wide state when it trains (torch's thread count, deterministic
+algorithms) and reaches for the network on its own (fonts, hub events); everything that keeps
+it contained lives here.
+"""
+
+import contextlib
+import csv
+import logging
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..utils._images import source_sizes
+from ..utils._optional import import_optional
+from ._detection import to_extent
+
+_FONTS = ("Arial.ttf", "Arial.Unicode.ttf")
+
+
+def import_ultralytics(*, needed_by):
+    """Import ultralytics offline, with its plotting fonts present so it never fetches them.
+
+    ``YOLO_OFFLINE=1`` is set unless the user chose a value: skmoe trains from model YAMLs or
+    local checkpoints and needs no download. ultralytics sets ``OMP_NUM_THREADS=1`` on import
+    when unset; that is undone, so the rest of the process keeps its threads.
+    """
+    first_import = "ultralytics" not in sys.modules
+    if first_import:
+        os.environ.setdefault("YOLO_OFFLINE", "1")
+    omp_was_set = "OMP_NUM_THREADS" in os.environ
+    try:
+        module = import_optional("ultralytics", needed_by=needed_by)
+    finally:
+        if first_import and not omp_was_set:
+            os.environ.pop("OMP_NUM_THREADS", None)
+    _provide_fonts()
+    return module
+
+
+def _provide_fonts():
+    """Offline, ultralytics' dataset check would try to download Arial; give it a local font."""
+    from ultralytics import utils
+
+    if utils.ONLINE:
+        return
+    font = Path(_matplotlib_font())
+    for name in _FONTS:
+        target = Path(utils.USER_CONFIG_DIR) / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(font, target)
+
+
+def _matplotlib_font():
+    from matplotlib import font_manager
+
+    return font_manager.findfont("DejaVu Sans", fallback_to_default=True)
+
+
+def model_class(ultralytics, model):
+    """RT-DETR trains through ultralytics' RTDETR class, every YOLO version through YOLO."""
+    return ultralytics.RTDETR if "rtdetr" in Path(str(model)).name.lower() else ultralytics.YOLO
+
+
+def ultralytics_device(device):
+    """skmoe's device names ("auto", "cpu", "cuda", "cuda:1") as ultralytics spells them."""
+    from ._torch_parts import resolve_device
+
+    device = resolve_device(device)
+    return device.partition(":")[2] or "0" if device.startswith("cuda") else device
+
+
+@contextlib.contextmanager
+def torch_globals_restored():
+    """Undo what ultralytics sets for the whole process: torch threads, determinism flags."""
+    import torch
+
+    threads = torch.get_num_threads()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    cudnn = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
+    fill = torch.utils.deterministic.fill_uninitialized_memory
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn
+        torch.utils.deterministic.fill_uninitialized_memory = fill
+
+
+@contextlib.contextmanager
+def quiet_unless(verbose):
+    """ultralytics logs (and draws progress bars) at INFO; keep it to warnings unless verbose."""
+    logger = logging.getLogger("ultralytics")
+    level = logger.level
+    if not verbose:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def write_yolo_dataset(root, source, boxes, names, val_rows):
+    """Write images and boxes in the layout ultralytics reads; return the data YAML's path.
+
+    ``images/{train,val}/NNNNNN.png`` with ``labels/{train,val}/NNNNNN.txt`` beside them, one
+    ``class cx cy w h`` line per box, normalised to the image size. Array images are written as
+    PNG; image files are linked (copied where links are not allowed). Without validation rows
+    ultralytics still wants a ``val`` entry: it points at the training images (used only for
+    the final epoch's metrics).
+    """
+    is_val = np.zeros(len(source), dtype=bool)
+    is_val[val_rows] = True
+    for i, (height, width) in enumerate(source_sizes(source)):
+        part = "val" if is_val[i] else "train"
+        image_path = _write_image(source, i, root / "images" / part)
+        label = root / "labels" / part / f"{image_path.stem}.txt"
+        label.parent.mkdir(parents=True, exist_ok=True)
+        label.write_text(_yolo_lines(boxes[i], width, height))
+    yaml = root / "data.yaml"
+    val = "images/val" if is_val.any() else "images/train"
+    listed = "\n".join(f"  {i}: {_yaml_string(name)}" for i, name in enumerate(names))
+    yaml.write_text(f"path: {_yaml_string(str(root))}\ntrain: images/train\nval: {val}\n"
+                    f"names:\n{listed}\n")
+    return yaml
+
+
+def _write_image(source, i, folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    if source.paths is not None:
+        original = Path(source.paths[i])
+        target = folder / f"{i:06d}{original.suffix.lower()}"
+        try:
+            target.symlink_to(original.resolve())
+        except OSError:
+            shutil.copyfile(original, target)
+        return target
+    from PIL import Image
+
+    image = source.array[i]
+    if image.dtype.kind == "f":
+        image = np.round(image * 255)
+    image = image.astype(np.uint8, copy=False)
+    target = folder / f"{i:06d}.png"
+    Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(target)
+    return target
+
+
+def _yolo_lines(boxes, width, height):
+    """Inclusive pixel corners to YOLO's normalised centre and size (continuous extent)."""
+    if not len(boxes):
+        return ""
+    x1, y1, x2, y2 = to_extent(boxes[:, 1:]).T
+    cx, cy = (x1 + x2) / 2 / width, (y1 + y2) / 2 / height
+    w, h = (x2 - x1) / width, (y2 - y1) / height
+    return "".join(f"{int(c)} {a:.6f} {b:.6f} {d:.6f} {e:.6f}\n"
+                   for c, a, b, d, e in zip(boxes[:, 0], cx, cy, w, h))
+
+
+def _yaml_string(text):
+    return "'" + text.replace("'", "''") + "'"
+
+
+def read_history(results_csv):
+    """ultralytics' results.csv as {column: array}, empty when training wrote none."""
+    if not Path(results_csv).is_file():
+        return {}
+    with open(results_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {key.strip(): np.array([float(r[key]) for r in rows]) for key in (rows[0] if rows
+                                                                            else {})}

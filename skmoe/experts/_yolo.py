@@ -1,0 +1,254 @@
+"""YOLODetector: an ultralytics detector (YOLOv8, YOLO11, RT-DETR) as an image-level expert.
+
+ultralytics is AGPL-3.0; it stays an optional extra (``skmoe[yolo]``) imported only here, when a
+detector fits or predicts.
+"""
+
+import os
+import tempfile
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+
+from ..utils._sklearn_compat import Interval
+from ._detection import to_corners
+from ._detector import BaseDetector
+from ._ultralytics import (
+    import_ultralytics,
+    model_class,
+    quiet_unless,
+    read_history,
+    torch_globals_restored,
+    ultralytics_device,
+    write_yolo_dataset,
+)
+
+
+class YOLODetector(BaseDetector):
+    """An ultralytics detector trained on boxes, scoring each class by its best box.
+
+    ``fit`` writes the images and boxes as a temporary dataset in the layout ultralytics reads
+    and trains ``model`` on it; the trained weights are kept in memory (``checkpoint_``), so the
+    fitted estimator pickles and loads anywhere. ``predict_proba`` gives, per class, the highest
+    confidence of the class's boxes in the image (0 when none): the image-level expert of the
+    multi-expert method. ``predict_boxes`` keeps the boxes.
+
+    Nothing is downloaded: ``model`` is a model definition (``"yolov8n.yaml"``, ``"yolo11s.yaml"``,
+    ``"rtdetr-l.yaml"``), trained from scratch, or a local ``.pt`` checkpoint, fine-tuned.
+    ultralytics runs offline (``YOLO_OFFLINE=1`` unless you set it) and finds its plotting font
+    locally (matplotlib's DejaVu Sans is copied into its config folder when the font is missing).
+
+    Parameters
+    ----------
+    model : str or Path, default="yolov8n.yaml"
+        An ultralytics model YAML (trained from scratch) or a local ``.pt`` file (fine-tuned).
+        RT-DETR models (a name containing ``"rtdetr"``) train through ultralytics' RTDETR class.
+    image_size : int, default=640
+        Side of the square, letterboxed images the network sees (ultralytics' ``imgsz``).
+    batch_size : int, default=16
+    max_epochs : int, default=100
+        The reference method trained 100 epochs.
+    patience : int, default=100
+        Epochs without improvement of the validation fitness before training stops (needs
+        ``validation_fraction > 0``).
+    validation_fraction : float, default=0.1
+        Held-out share of the training images, validated every epoch; the best epoch's weights
+        are kept. 0 trains on everything and keeps the last epoch.
+    background_class : str, int or None, default=None
+        Label of the defect-free images (a column index for an indicator ``y``). Its
+        probability is one minus the highest defect score. None: every class is a defect.
+    box_classes : array-like of str, default=None
+        The class each box class index names, e.g. a dataset's ``target_names``. None: box
+        class indices are columns of ``classes_`` (sorted labels of 1-D ``y``).
+    min_score : float, default=0.001
+        Boxes scoring below are discarded at prediction; a low value keeps weak detections as
+        graded scores for the ensemble's threshold search.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+    mixed_precision : bool, default=True
+        ultralytics' AMP on CUDA (ignored on CPU).
+    num_workers : int, default=0
+        Data loader workers.
+    train_kwargs : dict, default=None
+        Further ultralytics training arguments, e.g. ``{"mosaic": 0.5, "lr0": 0.005}``.
+    random_state : int, default=None
+        Seed of ultralytics (deterministic training) and of the validation split.
+    verbose : int, default=0
+        > 0 shows ultralytics' training and prediction output.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    multilabel_ : bool
+    background_index_ : int or None
+        Column of the defect-free class.
+    checkpoint_ : bytes
+        The trained ultralytics checkpoint; ``Path("best.pt").write_bytes(checkpoint_)`` gives
+        a file every ultralytics tool opens.
+    history_ : dict of str to ndarray
+        ultralytics' per-epoch results (losses, and validation metrics when validating).
+    device_ : str
+        Device the model was trained on.
+
+    Examples
+    --------
+    >>> from skmoe.datasets import STEEL_CLASSES, make_steel_defects
+    >>> from skmoe.experts import YOLODetector
+    >>> X, y, boxes = make_steel_defects(64, image_size=64, return_boxes=True, random_state=0)
+    >>> detector = YOLODetector(image_size=64, max_epochs=1, validation_fraction=0,
+    ...                         background_class="background", box_classes=STEEL_CLASSES)
+    >>> detector.fit(X, y, boxes=boxes).predict_proba(X[:2]).shape
+    (2, 5)
+    """
+
+    _parameter_constraints = {
+        **BaseDetector._parameter_constraints,
+        "model": [str, os.PathLike],
+        "image_size": [Interval(Integral, 32, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "device": [str],
+        "mixed_precision": ["boolean"],
+        "num_workers": [Interval(Integral, 0, None, closed="left")],
+        "train_kwargs": [dict, None],
+        "random_state": [None, Interval(Integral, 0, None, closed="left")],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        model="yolov8n.yaml",
+        *,
+        image_size=640,
+        batch_size=16,
+        max_epochs=100,
+        patience=100,
+        validation_fraction=0.1,
+        background_class=None,
+        box_classes=None,
+        min_score=0.001,
+        device="auto",
+        mixed_precision=True,
+        num_workers=0,
+        train_kwargs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.model = model
+        self.image_size = image_size
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.background_class = background_class
+        self.box_classes = box_classes
+        self.min_score = min_score
+        self.device = device
+        self.mixed_precision = mixed_precision
+        self.num_workers = num_workers
+        self.train_kwargs = train_kwargs
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _train(self, source, boxes):
+        ultralytics = import_ultralytics(needed_by="YOLODetector")
+        model_path = self._check_model_path()
+        self.device_ = ultralytics_device(self.device)
+        val_rows = self._validation_rows(len(source))
+        names = [str(c) for c in self.classes_]
+        with tempfile.TemporaryDirectory(prefix="skmoe-yolo-") as tmp, \
+                torch_globals_restored(), quiet_unless(self.verbose):
+            data = write_yolo_dataset(Path(tmp) / "data", source, boxes, names, val_rows)
+            model = model_class(ultralytics, model_path)(model_path)
+            model.train(
+                data=str(data), epochs=self.max_epochs, imgsz=self.image_size,
+                batch=self.batch_size, device=self.device_, patience=self.patience,
+                val=len(val_rows) > 0, amp=self.mixed_precision, workers=self.num_workers,
+                seed=self.random_state or 0, deterministic=self.random_state is not None,
+                project=str(Path(tmp) / "runs"), name="train", exist_ok=True, plots=False,
+                verbose=bool(self.verbose), **(self.train_kwargs or {}),
+            )
+            trainer = model.trainer
+            best = Path(trainer.best) if Path(trainer.best).is_file() else Path(trainer.last)
+            self.checkpoint_ = best.read_bytes()
+            self.history_ = read_history(Path(trainer.save_dir) / "results.csv")
+        self._loaded = None
+        return self
+
+    def _detect(self, source):
+        model = self._loaded_model()
+        device = self.device_ if self.device_ == "cpu" or _cuda_available() else "cpu"
+        detections = []
+        with torch_globals_restored(), quiet_unless(self.verbose):
+            for start in range(0, len(source), self.batch_size):
+                inputs = _bgr_inputs(source, start, start + self.batch_size)
+                results = model.predict(inputs, imgsz=self.image_size, conf=self.min_score,
+                                        device=device, batch=len(inputs), verbose=False)
+                detections.extend(_as_detections(r) for r in results)
+        return detections
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _check_model_path(self):
+        model = str(self.model)
+        if model.endswith((".yaml", ".yml")):
+            return model  # a definition: ultralytics resolves its own model YAMLs by name
+        if not Path(model).is_file():
+            raise FileNotFoundError(
+                f"model={model!r} is neither a model YAML (e.g. 'yolov8n.yaml', trained from "
+                "scratch) nor a local checkpoint file. skmoe never downloads weights: fetch the "
+                ".pt file yourself and pass its path."
+            )
+        return model
+
+    def _validation_rows(self, n_images):
+        if self.validation_fraction == 0:
+            return np.empty(0, dtype=np.int64)
+        n_val = max(1, int(round(self.validation_fraction * n_images)))
+        if n_val >= n_images:
+            raise ValueError(f"validation_fraction={self.validation_fraction} leaves no image "
+                             f"to train on among {n_images}.")
+        return np.random.default_rng(self.random_state).permutation(n_images)[:n_val]
+
+    def _loaded_model(self):
+        """The ultralytics model of ``checkpoint_``, loaded once per process."""
+        if getattr(self, "_loaded", None) is None:
+            ultralytics = import_ultralytics(needed_by="YOLODetector")
+            with tempfile.TemporaryDirectory(prefix="skmoe-yolo-") as tmp:
+                path = Path(tmp) / "model.pt"
+                path.write_bytes(self.checkpoint_)
+                self._loaded = model_class(ultralytics, str(self.model))(str(path))
+        return self._loaded
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_loaded", None)  # rebuilt from checkpoint_ on first use
+        return state
+
+
+def _cuda_available():
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _bgr_inputs(source, start, stop):
+    """Images as ultralytics takes them: paths, or uint8 BGR arrays (OpenCV's channel order)."""
+    if source.paths is not None:
+        return source.paths[start:stop]
+    batch = source.array[start:stop]
+    if batch.dtype.kind == "f":
+        batch = np.round(batch * 255)
+    batch = batch.astype(np.uint8, copy=False)
+    batch = np.repeat(batch, 3, axis=-1) if batch.shape[-1] == 1 else batch[..., ::-1]
+    return [np.ascontiguousarray(image) for image in batch]
+
+
+def _as_detections(result):
+    """(class, x1, y1, x2, y2, confidence) with inclusive corners, from one ultralytics Result."""
+    boxes = result.boxes
+    corners = to_corners(boxes.xyxy.cpu().numpy())
+    return np.column_stack([boxes.cls.cpu().numpy(), corners, boxes.conf.cpu().numpy()]
+                           ).astype(np.float64).reshape(-1, 6)
