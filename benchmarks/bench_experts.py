@@ -1,13 +1,19 @@
-"""Throughput of ImageClassifier against the bare timm model, side by side in one run.
+"""Throughput of the experts against their bare models, side by side in one run.
 
-For each backbone: ``predict_proba`` on uint8 images (resizing, scaling, normalisation, softmax
-and batching included) against the bare backbone's forward pass on the same images already
-normalised as float tensors, same weights, same batch size, both under
-``torch.inference_mode``, both in channels-last layout; and training images/s of one epoch of
-``fit``. On a GPU both sides use bf16 autocast, the bare side with pinned memory too.
+Classifiers: for each backbone, ``ImageClassifier.predict_proba`` on uint8 images (resizing,
+scaling, normalisation, softmax and batching included) against the bare backbone's forward pass
+on the same images already normalised as float tensors, same weights, same batch size, both
+under ``torch.inference_mode``, both in channels-last layout; and training images/s of one epoch
+of ``fit``. On a GPU both sides use bf16 autocast, the bare side with pinned memory too.
 
-    python benchmarks/bench_experts.py            # resnet18 and efficientnet_b0 at 224 px
-    python benchmarks/bench_experts.py --quick    # a few seconds: tiny model, few images
+Detectors: ``predict_proba`` (image-level scores, from uint8 grayscale images) against the bare
+model's own prediction on the same images already in the form it takes (ultralytics'
+``predict`` on BGR arrays; the torchvision model called on float tensors), same weights, same
+batch size, same score threshold.
+
+    python benchmarks/bench_experts.py            # resnet18, efficientnet_b0 at 224 px,
+                                                  # yolov8n and Faster R-CNN at 320 px
+    python benchmarks/bench_experts.py --quick    # seconds: tiny models, few images
 """
 
 import argparse
@@ -20,7 +26,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from skmoe.experts import ImageClassifier  # noqa: E402
+from skmoe.datasets import STEEL_CLASSES, make_steel_defects  # noqa: E402
+from skmoe.experts import ImageClassifier, TorchvisionDetector, YOLODetector  # noqa: E402
 from skmoe.experts._torch_parts import IMAGENET_MEAN, IMAGENET_STD  # noqa: E402
 
 
@@ -71,14 +78,75 @@ def measure(backbone, n_images, image_size, batch_size):
     return device, skmoe_rate, bare_rate, train_rate
 
 
+def measure_detector(kind, model_name, n_images, image_size, batch_size):
+    """(device, predict_proba img/s, bare predict img/s, train img/s) of one detector."""
+    X, y, boxes = make_steel_defects(n_images, image_size=image_size, return_boxes=True,
+                                     class_weights=[1, 1, 1, 1, 1], random_state=0)
+    classes = dict(background_class="background", box_classes=STEEL_CLASSES)
+    if kind == "yolo":
+        detector = YOLODetector(model_name, image_size=image_size, batch_size=batch_size,
+                                max_epochs=1, validation_fraction=0, random_state=0, **classes)
+    else:
+        detector = TorchvisionDetector(model_name, batch_size=batch_size, max_epochs=1,
+                                       random_state=0, **classes)
+    start = time.perf_counter()
+    detector.fit(X, y, boxes=boxes)
+    train_rate = n_images / (time.perf_counter() - start)
+
+    detector.predict_proba(X[:batch_size])  # warm-up (loads the model once)
+    bare = bare_yolo_rate if kind == "yolo" else bare_torchvision_rate
+    # Best of three, alternating the two sides, so that neither gains from the other's warm-up.
+    ours, theirs = [], []
+    for _ in range(3):
+        start = time.perf_counter()
+        detector.predict_proba(X)
+        ours.append(n_images / (time.perf_counter() - start))
+        theirs.append(bare(detector, X, batch_size))
+    return detector.device_, max(ours), max(theirs), train_rate
+
+
+def bare_yolo_rate(detector, X, batch_size):
+    """ultralytics' own predict on ready BGR arrays."""
+    model = detector._loaded_model()
+    images = [np.ascontiguousarray(np.repeat(image[..., None], 3, axis=-1)) for image in X]
+    device = "cpu" if detector.device_ == "cpu" else "0"
+    start = time.perf_counter()
+    for i in range(0, len(images), batch_size):
+        model.predict(images[i:i + batch_size], imgsz=detector.image_size,
+                      conf=detector.min_score, device=device, batch=batch_size, verbose=False)
+    return len(images) / (time.perf_counter() - start)
+
+
+def bare_torchvision_rate(detector, X, batch_size):
+    """The torchvision model called on ready float tensors under inference_mode."""
+    device = detector.device_
+    network = detector.network_.to(device).eval()
+    tensors = torch.from_numpy(X).float().div(255)[:, None].expand(-1, 3, -1, -1)
+    on_gpu = device.startswith("cuda")
+    with torch.inference_mode(), torch.autocast(device_type=device.split(":")[0],
+                                                dtype=torch.bfloat16, enabled=on_gpu):
+        start = time.perf_counter()
+        for i in range(0, len(tensors), batch_size):
+            for out in network(list(tensors[i:i + batch_size].to(device))):
+                out["scores"].cpu()
+        _sync(device)
+    return len(tensors) / (time.perf_counter() - start)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny model, a few seconds")
     args = parser.parse_args(argv)
     if args.quick:
         runs, n_images, image_size, batch_size = ["resnet10t"], 64, 64, 32
+        detectors = [("yolo", "yolov8n.yaml", 32, 64, 16),
+                     ("torchvision", "fasterrcnn_mobilenet_v3_large_320_fpn", 16, 64, 8)]
     else:
         runs, n_images, image_size, batch_size = ["resnet18", "efficientnet_b0"], 256, 224, 32
+        detectors = [("yolo", "yolov8n.yaml", 128, 320, 16),
+                     ("yolo", "yolo11n.yaml", 128, 320, 16),
+                     ("torchvision", "fasterrcnn_resnet50_fpn", 32, 320, 4),
+                     ("torchvision", "retinanet_resnet50_fpn", 32, 320, 4)]
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads, CUDA: "
           f"{torch.cuda.is_available()}\n")
@@ -91,7 +159,16 @@ def main(argv=None):
         worst = min(worst, ours / bare)
         print(f"| {backbone} | {image_size} | {device} | {ours:.1f} | {bare:.1f} | "
               f"{ours / bare:.2f}x | {train:.1f} |")
-    print(f"\npredict_proba at least 0.8x of the bare forward: {'yes' if worst >= 0.8 else 'NO'}")
+
+    print("\n| detector | size | device | predict_proba img/s | bare predict img/s | ratio | "
+          "train img/s |")
+    print("|---|---|---|---:|---:|---:|---:|")
+    for kind, model_name, n, size, batch in detectors:
+        device, ours, bare, train = measure_detector(kind, model_name, n, size, batch)
+        worst = min(worst, ours / bare)
+        print(f"| {model_name} | {size} | {device} | {ours:.1f} | {bare:.1f} | "
+              f"{ours / bare:.2f}x | {train:.1f} |")
+    print(f"\npredict_proba at least 0.8x of the bare model: {'yes' if worst >= 0.8 else 'NO'}")
     return 0
 
 

@@ -1,5 +1,6 @@
 import os
 import random
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ if os.environ.get("CI"):
 # Tests never touch the network.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("YOLO_OFFLINE", "1")
+# ultralytics keeps settings (and skmoe its offline font) in a folder of the test run's own.
+os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="skmoe-tests-ultralytics-"))
 
 
 @pytest.fixture(autouse=True)

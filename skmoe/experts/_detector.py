@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._images import check_image_input, source_sizes, take_images
+from ..utils._inputs import check_fit_inputs
 from ..utils._labels import from_indicator, to_indicator
 from ..utils._sklearn_compat import Interval, _fit_context
 from ._detection import check_boxes, max_confidence_per_class, stack_per_image
@@ -54,10 +55,8 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        check_fit_inputs(self, X, y)
         source = check_image_input(X)
-        n_labels = y.shape[0] if hasattr(y, "shape") else len(y)
-        if len(source) != n_labels:
-            raise ValueError(f"X has {len(source)} images but y has {n_labels} labels.")
         indicator, self.classes_, self.multilabel_ = to_indicator(y)
         if len(self.classes_) < 2:
             raise ValueError(f"y has 1 class ({self.classes_[0]!r}); a classifier needs two.")
@@ -79,10 +78,15 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
         boxes : list of ndarray of shape (m_i, 6)
             (class index, x1, y1, x2, y2, confidence) per box, class index a column of
             ``classes_``, corners in pixels (0-based, inclusive, as the training boxes),
-            boxes scoring below ``min_score`` left out.
+            boxes scoring below ``min_score`` left out (and never a box of the defect-free
+            class).
         """
         check_is_fitted(self)
-        return self._detect(check_image_input(X))
+        detections = self._detect(check_image_input(X))
+        if self.background_index_ is None:
+            return detections
+        # The network has an output for the defect-free class that no box ever trained.
+        return [found[found[:, 0] != self.background_index_] for found in detections]
 
     def predict_proba(self, X):
         """Per class, the highest confidence of its boxes in the image (0 when none).
@@ -129,7 +133,7 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
         if not len(matches):
             raise ValueError(
                 f"background_class={self.background_class!r} is not a class of y "
-                f"{list(self.classes_)}; give the label of the defect-free images (a column "
+                f"{self.classes_.tolist()}; give the label of the defect-free images (a column "
                 "index for an indicator y), or None when every class is a defect."
             )
         return int(matches[0])
@@ -151,7 +155,7 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"Boxes name box_classes that are not classes of y: "
                 f"{sorted(set(names[every[unknown, 0].astype(np.int64)].tolist()))}; y's classes "
-                f"are {list(self.classes_)}."
+                f"are {self.classes_.tolist()}."
             )
         return [np.column_stack([column_of[b[:, 0].astype(np.int64)], b[:, 1:]]) for b in boxes]
 
@@ -177,7 +181,7 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
             warnings.warn(
                 f"{(indicator[image, columns] == 0).mean():.0%} of the boxes name a class their "
                 "image's label does not have. Do the box class indices follow classes_ "
-                f"{list(self.classes_)}? If they index a dataset's target_names, pass "
+                f"{self.classes_.tolist()}? If they index a dataset's target_names, pass "
                 "box_classes=target_names.", UserWarning, stacklevel=4)
         missing = np.setdiff1d(defect_columns, columns)
         if len(missing):

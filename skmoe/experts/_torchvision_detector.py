@@ -38,6 +38,12 @@ class TorchvisionDetector(BaseDetector):
         Sizes torchvision resizes images to (shorter side, longer side at most). None: the
         training images' own smallest and largest sides, so small images are not blown up to
         torchvision's 800 pixels.
+    anchor_scale : float, default=1.0
+        Factor on the architecture's anchor sizes (torchvision's: 32 to 512 pixels, sized for
+        objects in images resized to 800 pixels). Below 1 for defects much smaller than that
+        in images that are not blown up; keep the smallest anchors above the finest feature
+        stride (4 or 8 pixels). An anchor generator passed in ``model_kwargs`` is scaled too:
+        leave this at 1.0 then.
     batch_size : int, default=4
     lr : float, default=0.01
     weight_decay : float, default=1e-4
@@ -88,6 +94,7 @@ class TorchvisionDetector(BaseDetector):
         "model_kwargs": [dict, None],
         "min_size": [Interval(Integral, 16, None, closed="left"), None],
         "max_size": [Interval(Integral, 16, None, closed="left"), None],
+        "anchor_scale": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -109,6 +116,7 @@ class TorchvisionDetector(BaseDetector):
         model_kwargs=None,
         min_size=None,
         max_size=None,
+        anchor_scale=1.0,
         batch_size=4,
         lr=0.01,
         weight_decay=1e-4,
@@ -129,6 +137,7 @@ class TorchvisionDetector(BaseDetector):
         self.model_kwargs = model_kwargs
         self.min_size = min_size
         self.max_size = max_size
+        self.anchor_scale = anchor_scale
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
@@ -154,11 +163,10 @@ class TorchvisionDetector(BaseDetector):
         if self.random_state is not None:
             torch.manual_seed(self.random_state)
         sizes = source_sizes(source)
-        network = parts.build_model(
-            self.architecture, len(self.classes_),
-            min_size=self.min_size or int(sizes.min()),
-            max_size=self.max_size or int(sizes.max()), model_kwargs=self.model_kwargs,
-        )
+        min_size, max_size = self.min_size or int(sizes.min()), self.max_size or int(sizes.max())
+        network = parts.build_model(self.architecture, len(self.classes_), min_size=min_size,
+                                    max_size=max_size, model_kwargs=self.model_kwargs)
+        parts.scale_anchors(network, self.anchor_scale)
         if self.checkpoint_path is not None:
             load_state_dict(network, self.checkpoint_path)
         if self.rpn_focal_loss:

@@ -61,6 +61,21 @@ def use_focal_rpn(model):
     model.rpn.__class__ = FocalLossRPN
 
 
+def scale_anchors(model, scale):
+    """Multiply the anchor sizes of every feature level by ``scale``.
+
+    torchvision's anchors (32 to 512 pixels, or more) suit objects in images resized to 800
+    pixels; small defects in small images that are not blown up may need smaller ones. The
+    number of anchors per location does not change, so the heads stay as built.
+    """
+    generator = model.rpn.anchor_generator if hasattr(model, "rpn") else model.anchor_generator
+    if scale != 1.0:
+        generator.sizes = tuple(tuple(size * scale for size in level)
+                                for level in generator.sizes)
+        generator.cell_anchors = [generator.generate_anchors(size, ratios) for size, ratios
+                                  in zip(generator.sizes, generator.aspect_ratios)]
+
+
 def set_score_threshold(model, min_score):
     """Keep boxes down to ``min_score`` (torchvision's defaults drop those under 0.05)."""
     if hasattr(model, "roi_heads"):
@@ -197,10 +212,12 @@ def detect(model, loader, *, device, mixed_precision):
                                 enabled=mixed_precision):
                 outputs = model(images)
             for out in outputs:
-                detections.append(np.column_stack([
+                found = np.column_stack([
                     out["labels"].cpu().numpy() - 1,
                     out["boxes"].float().cpu().numpy(),
                     out["scores"].float().cpu().numpy(),
-                ]).astype(np.float64).reshape(-1, 6))
+                ]).astype(np.float64).reshape(-1, 6)
+                # RetinaNet and FCOS score label 0 ("no object") like any class: never a defect.
+                detections.append(found[found[:, 0] >= 0])
     return detections
 

@@ -180,3 +180,14 @@ class _OnFlatPixels(sklearn.base.ClassifierMixin, sklearn.base.BaseEstimator):
 
     def predict_proba(self, X):
         return self.model_.predict_proba(X.reshape(len(X), -1))
+
+
+@pytest.mark.parametrize("y_of, message", [
+    (lambda y: None, "requires y"),
+    (lambda y: y[:-1], "different lengths"),
+    (lambda y: np.full(len(y), "pits"), "1 class"),
+])
+def test_bad_labels(steel, y_of, message):
+    X, y, boxes = steel
+    with pytest.raises(ValueError, match=message):
+        MemoryDetector(box_classes=STEEL_CLASSES).fit(X, y_of(y), boxes=boxes)

@@ -1,0 +1,146 @@
+"""TorchvisionDetector on synthetic steel: it learns, pickles, reads paths, routes boxes."""
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV
+
+from skmoe.datasets import STEEL_CLASSES, make_steel_defects
+from skmoe.experts import TorchvisionDetector
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("torchvision")
+
+SIZE = 64
+CLASSES = dict(background_class="background", box_classes=STEEL_CLASSES)
+# RetinaNet learns the synthetic defects fastest of the torchvision families on a CPU.
+TINY = dict(architecture="retinanet_resnet50_fpn", batch_size=8, random_state=0, **CLASSES)
+# A light Faster R-CNN: fewer proposals and sampled regions than torchvision's defaults.
+LIGHT_RCNN = dict(architecture="fasterrcnn_mobilenet_v3_large_fpn", batch_size=8,
+                  model_kwargs=dict(rpn_pre_nms_top_n_train=300, rpn_post_nms_top_n_train=100,
+                                    box_batch_size_per_image=64),
+                  random_state=0, **CLASSES)
+
+
+@pytest.fixture(scope="module")
+def steel():
+    # Defects of 20 to 40 pixels, the size of torchvision's smallest anchors (32), and no
+    # scratches: their long thin boxes (e.g. 2 x 40 pixels) match none of its anchor shapes
+    # (aspect ratios 0.5 to 2). Five epochs on a CPU learn the rest.
+    options = dict(image_size=SIZE, class_weights=[1, 1, 0, 1, 1], defect_size=(20, 40),
+                   return_boxes=True)
+    train = make_steel_defects(200, random_state=0, **options)
+    test = make_steel_defects(100, random_state=1, **options)
+    return train, test
+
+
+@pytest.fixture(scope="module")
+def trained(steel):
+    (X, y, boxes), _ = steel
+    return TorchvisionDetector(max_epochs=5, **TINY).fit(X, y, boxes=boxes)
+
+
+def test_learns_image_level_scores(trained, steel):
+    _, (X, y, _) = steel
+    proba = trained.predict_proba(X)
+    auc = {c: roc_auc_score(y == c, proba[:, j]) for j, c in enumerate(trained.classes_)}
+    # Five epochs from random weights: "is there a defect" is learnt (the background column),
+    # the classes apart only roughly (per class AUCs of 0.4 to 0.8 across thread counts).
+    assert auc["background"] > 0.75, auc
+    assert np.mean(list(auc.values())) > 0.6, auc
+    assert trained.loss_curve_[-1] < trained.loss_curve_[0]
+
+
+def test_predict_boxes_format(trained, steel):
+    _, (X, _, _) = steel
+    found = trained.predict_boxes(X[:10])
+    every = np.concatenate(found)
+    assert len(found) == 10 and every.shape[1] == 6 and len(every)
+    assert set(np.unique(every[:, 0])) <= {1, 2, 3}
+    assert (every[:, 1:5] >= 0).all() and (every[:, 3:5] <= SIZE - 1).all()
+    assert (every[:, 5] >= trained.min_score).all()
+
+
+def test_min_score_applies_at_predict(trained, steel):
+    _, (X, _, _) = steel
+    strict = copy.deepcopy(trained).set_params(min_score=0.3)
+    counts = [len(np.concatenate(d.predict_boxes(X[:10]))) for d in (strict, trained)]
+    assert counts[0] < counts[1]
+
+
+def test_pickle_round_trip(trained, steel):
+    _, (X, _, _) = steel
+    restored = pickle.loads(pickle.dumps(trained))
+    np.testing.assert_allclose(restored.predict_proba(X[:10]), trained.predict_proba(X[:10]),
+                               atol=1e-6)
+
+
+def test_paths_match_arrays(trained, steel, tmp_path):
+    from PIL import Image
+
+    _, (X, _, _) = steel
+    paths = []
+    for i, image in enumerate(X[:4]):
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray(image).save(paths[-1])
+    np.testing.assert_allclose(trained.predict_proba(paths), trained.predict_proba(X[:4]),
+                               atol=1e-6)
+
+
+def test_faster_rcnn_with_rpn_focal_loss_trains(steel):
+    (X, y, boxes), _ = steel
+    detector = TorchvisionDetector(max_epochs=1, rpn_focal_loss=True, **LIGHT_RCNN)
+    detector.fit(X[:24], y[:24], boxes=boxes[:24])
+    assert type(detector.network_.rpn).__name__ == "FocalLossRPN"
+    assert np.isfinite(detector.loss_curve_).all()
+    assert detector.predict_proba(X[:3]).shape == (3, 4)
+
+
+def test_grid_search_routes_boxes(steel):
+    (X, y, boxes), _ = steel
+    with sklearn.config_context(enable_metadata_routing=True):
+        detector = TorchvisionDetector(max_epochs=1, **LIGHT_RCNN).set_fit_request(boxes=True)
+        search = GridSearchCV(detector, {"lr": [0.01]}, cv=2, scoring="accuracy")
+        search.fit(X[:24], y[:24], boxes=boxes[:24])
+    assert search.best_estimator_.predict(X[:3]).shape == (3,)
+
+
+def test_checkpoint_loads_all_but_the_class_layers(trained, tmp_path):
+    from skmoe.experts._torch_parts import load_state_dict
+    from skmoe.experts._torchvision_parts import build_model
+
+    path = tmp_path / "detector.pt"
+    torch.save(trained.network_.state_dict(), path)
+    other = build_model("retinanet_resnet50_fpn", 2, min_size=64, max_size=64, model_kwargs=None)
+    load_state_dict(other, path)
+    ours, theirs = trained.network_.state_dict(), other.state_dict()
+    assert torch.equal(ours["backbone.body.conv1.weight"], theirs["backbone.body.conv1.weight"])
+    assert ours["head.classification_head.cls_logits.weight"].shape != \
+        theirs["head.classification_head.cls_logits.weight"].shape
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_model_predicts_on_cpu(steel, monkeypatch):
+    (X, y, boxes), _ = steel
+    detector = TorchvisionDetector(max_epochs=1, device="cuda", **LIGHT_RCNN)
+    detector.fit(X[:16], y[:16], boxes=boxes[:16])
+    blob = pickle.dumps(detector)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert pickle.loads(blob).predict_proba(X[:2]).shape == (2, 4)
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(architecture="maskrcnn_resnet50_fpn"), "not a supported torchvision detector"),
+    (dict(architecture="retinanet_resnet50_fpn", rpn_focal_loss=True),
+     "needs a Faster R-CNN"),
+    (dict(architecture="fcos_resnet50_fpn", checkpoint_path="missing.pt"), "missing.pt"),
+])
+def test_bad_settings(steel, params, message):
+    (X, y, boxes), _ = steel
+    with pytest.raises((ValueError, FileNotFoundError), match=message):
+        TorchvisionDetector(max_epochs=1, **CLASSES, **params).fit(X[:8], y[:8],
+                                                                   boxes=boxes[:8])

@@ -1,0 +1,139 @@
+"""YOLODetector on synthetic steel: it learns, stays offline, pickles, and routes boxes."""
+
+import pickle
+import socket
+import sys
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV
+
+from skmoe.datasets import STEEL_CLASSES, make_steel_defects
+from skmoe.experts import YOLODetector
+
+SIZE = 64
+# Short training: ultralytics' 3 warm-up epochs would take most of it.
+TINY = dict(image_size=SIZE, batch_size=16, validation_fraction=0, background_class="background",
+            box_classes=STEEL_CLASSES, train_kwargs={"warmup_epochs": 0}, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def steel():
+    balanced = [1, 1, 1, 1, 1]
+    train = make_steel_defects(200, image_size=SIZE, class_weights=balanced, return_boxes=True,
+                               random_state=0)
+    test = make_steel_defects(100, image_size=SIZE, class_weights=balanced, return_boxes=True,
+                              random_state=1)
+    return train, test
+
+
+@pytest.fixture(scope="module")
+def trained(steel):
+    """Trained once, with every network connection refused and recorded."""
+    pytest.importorskip("ultralytics")
+    torch = pytest.importorskip("torch")
+    (X, y, boxes), _ = steel
+    attempts = []
+
+    def refuse(sock, address):
+        attempts.append(address)
+        raise OSError("tests never touch the network")
+
+    threads = torch.get_num_threads()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", refuse)
+        detector = YOLODetector(max_epochs=15, **TINY).fit(X, y, boxes=boxes)
+    assert torch.get_num_threads() == threads, "ultralytics' thread setting leaked out"
+    return detector, attempts
+
+
+def test_no_network_connection_is_attempted(trained):
+    _, attempts = trained
+    assert attempts == []
+
+
+def test_learns_image_level_scores(trained, steel):
+    detector, _ = trained
+    _, (X, y, _) = steel
+    proba = detector.predict_proba(X)
+    auc = {c: roc_auc_score(y == c, proba[:, j]) for j, c in enumerate(detector.classes_)}
+    assert auc["background"] > 0.85, auc
+    assert np.mean([auc[c] for c in detector.classes_ if c != "background"]) > 0.6, auc
+
+
+def test_predict_boxes_format(trained, steel):
+    detector, _ = trained
+    _, (X, _, _) = steel
+    found = detector.predict_boxes(X[:10])
+    assert len(found) == 10
+    every = np.concatenate(found)
+    assert every.shape[1] == 6 and len(every)
+    assert set(np.unique(every[:, 0])) <= set(range(len(detector.classes_)))
+    assert (every[:, 1:5] >= 0).all() and (every[:, 3:5] <= SIZE - 1).all()
+    assert (every[:, 3] >= every[:, 1]).all() and (every[:, 5] >= detector.min_score).all()
+    assert detector.background_index_ not in every[:, 0]
+
+
+def test_pickle_round_trip(trained, steel):
+    detector, _ = trained
+    _, (X, _, _) = steel
+    restored = pickle.loads(pickle.dumps(detector))
+    np.testing.assert_allclose(restored.predict_proba(X[:20]), detector.predict_proba(X[:20]))
+
+
+def test_paths_match_arrays(trained, steel, tmp_path):
+    from PIL import Image
+
+    detector, _ = trained
+    _, (X, _, _) = steel
+    paths = []
+    for i, image in enumerate(X[:6]):
+        paths.append(tmp_path / f"{i}.png")
+        Image.fromarray(image).save(paths[-1])
+    np.testing.assert_allclose(detector.predict_proba(paths), detector.predict_proba(X[:6]),
+                               atol=1e-5)
+
+
+def test_checkpoint_is_fine_tuned(trained, steel, tmp_path):
+    detector, _ = trained
+    (X, y, boxes), _ = steel
+    checkpoint = tmp_path / "best.pt"
+    checkpoint.write_bytes(detector.checkpoint_)
+    tuned = YOLODetector(str(checkpoint), max_epochs=1, **TINY).fit(X[:32], y[:32],
+                                                                    boxes=boxes[:32])
+    assert tuned.predict_proba(X[:4]).shape == (4, 5)
+
+
+@pytest.mark.parametrize("model", ["yolo11n.yaml", "rtdetr-l.yaml"])
+def test_other_ultralytics_models(model, steel):
+    pytest.importorskip("ultralytics")
+    (X, y, boxes), _ = steel
+    detector = YOLODetector(model, max_epochs=1, **TINY).fit(X[:16], y[:16], boxes=boxes[:16])
+    proba = detector.predict_proba(X[:4])
+    assert proba.shape == (4, 5) and ((proba >= 0) & (proba <= 1)).all()
+
+
+def test_grid_search_routes_boxes(steel):
+    pytest.importorskip("ultralytics")
+    (X, y, boxes), _ = steel
+    with sklearn.config_context(enable_metadata_routing=True):
+        detector = YOLODetector(max_epochs=1, **TINY).set_fit_request(boxes=True)
+        search = GridSearchCV(detector, {"min_score": [0.001]}, cv=2, scoring="accuracy")
+        search.fit(X[:40], y[:40], boxes=boxes[:40])
+    assert search.best_estimator_.predict(X[:3]).shape == (3,)
+
+
+def test_missing_checkpoint_is_not_downloaded(steel):
+    pytest.importorskip("ultralytics")
+    (X, y, boxes), _ = steel
+    with pytest.raises(FileNotFoundError, match="never downloads"):
+        YOLODetector("yolov8n.pt", **TINY).fit(X[:8], y[:8], boxes=boxes[:8])
+
+
+def test_missing_ultralytics_names_the_extra(steel, monkeypatch):
+    (X, y, boxes), _ = steel
+    monkeypatch.setitem(sys.modules, "ultralytics", None)  # import fails as if not installed
+    with pytest.raises(ImportError, match=r"skmoe\[yolo\]"):
+        YOLODetector(**TINY).fit(X[:8], y[:8], boxes=boxes[:8])
