@@ -72,3 +72,14 @@ def test_neu_expert_quick_mode_runs(data_root, expert, needs):
         capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "NEU-DET test accuracy:" in result.stdout
+
+
+def test_synthetic_detectors_quick_mode_runs():
+    """The detectors-on-synthetic-steel script's quick mode trains, votes and reports."""
+    pytest.importorskip("ultralytics")
+    pytest.importorskip("timm")
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "synthetic_detectors.py"),
+                             "--quick"], capture_output=True, text=True,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "| vote |" in result.stdout and "| retinanet |" in result.stdout

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils._images import check_image_input, source_sizes, take_images
 from ..utils._inputs import check_fit_inputs
-from ..utils._labels import from_indicator, to_indicator
+from ..utils._labels import background_column, predict_from_proba, to_indicator
 from ..utils._sklearn_compat import Interval, _fit_context
 from ._detection import check_boxes, max_confidence_per_class, stack_per_image
 
@@ -60,7 +60,8 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
         indicator, self.classes_, self.multilabel_ = to_indicator(y)
         if len(self.classes_) < 2:
             raise ValueError(f"y has 1 class ({self.classes_[0]!r}); a classifier needs two.")
-        self.background_index_ = self._find_background()
+        self.background_index_ = None if self.background_class is None else background_column(
+            self.classes_, self.background_class, multilabel=self.multilabel_)
         boxes = self._boxes_by_column(boxes, source_sizes(source))
         rows = self._training_rows(indicator, boxes)
         self._train(take_images(source, rows), [boxes[i] for i in rows])
@@ -120,23 +121,10 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        proba = self.predict_proba(X)
-        indicator = proba >= 0.5 if self.multilabel_ else proba
-        return from_indicator(indicator, self.classes_, multilabel=self.multilabel_, scores=proba)
+        return predict_from_proba(self.predict_proba(X), self.classes_,
+                                  multilabel=self.multilabel_)
 
     # --- fit helpers -----------------------------------------------------------------------
-
-    def _find_background(self):
-        if self.background_class is None:
-            return None
-        matches = np.flatnonzero(self.classes_ == self.background_class)
-        if not len(matches):
-            raise ValueError(
-                f"background_class={self.background_class!r} is not a class of y "
-                f"{self.classes_.tolist()}; give the label of the defect-free images (a column "
-                "index for an indicator y), or None when every class is a defect."
-            )
-        return int(matches[0])
 
     def _boxes_by_column(self, boxes, image_sizes):
         """Checked boxes whose class index is a column of ``classes_``."""

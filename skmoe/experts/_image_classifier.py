@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._images import check_image_input
-from ..utils._labels import from_indicator, to_indicator
+from ..utils._labels import predict_from_proba, to_indicator
 from ..utils._optional import import_optional
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 
@@ -254,9 +254,8 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        proba = self.predict_proba(X)
-        indicator = proba >= 0.5 if self.multilabel_ else proba
-        return from_indicator(indicator, self.classes_, multilabel=self.multilabel_, scores=proba)
+        return predict_from_proba(self.predict_proba(X), self.classes_,
+                                  multilabel=self.multilabel_)
 
     # --- building blocks -------------------------------------------------------------------
 

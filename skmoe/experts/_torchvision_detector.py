@@ -175,7 +175,8 @@ class TorchvisionDetector(BaseDetector):
             parts.DetectionDataset(source, boxes, augment=self.augment),
             batch_size=self.batch_size, shuffle=True, collate_fn=parts.collate,
             num_workers=self.num_workers, pin_memory=self.device_.startswith("cuda"),
-            generator=torch.Generator().manual_seed(self.random_state or 0),
+            generator=None if self.random_state is None
+            else torch.Generator().manual_seed(self.random_state),
         )
         self.loss_curve_ = parts.train(
             network, loader, device=self.device_, lr=self.lr, weight_decay=self.weight_decay,

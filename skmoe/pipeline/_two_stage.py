@@ -8,7 +8,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._inputs import check_fit_inputs, take_rows
-from ..utils._labels import from_indicator, to_indicator
+from ..utils._labels import background_column, from_indicator, to_indicator
 from ..utils._proba import predict_class_proba
 from ..utils._sklearn_compat import (
     HasMethods,
@@ -132,7 +132,8 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"y has 1 class ({self.classes_[0]!r}); a two-stage model needs the defect-free "
                 "class and at least one defect class."
             )
-        self.background_index_ = self._find_background()
+        self.background_index_ = background_column(
+            self.classes_, self.background_class, multilabel=self.multilabel_)
         defect_columns = self._defect_columns()
         defective = indicator[:, defect_columns].any(axis=1)
         if defective.all() or not defective.any():
@@ -157,20 +158,6 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                                                           **classifier_params)
             self._check_classifier_classes()
         return self
-
-    def _find_background(self):
-        matches = np.flatnonzero(self.classes_ == self.background_class)
-        if len(matches) == 0:
-            hint = (
-                "y is an indicator matrix, so pass the column index (e.g. background_class=0)"
-                if self.multilabel_ and np.issubdtype(self.classes_.dtype, np.integer)
-                else "set background_class to the label of the defect-free images"
-            )
-            raise ValueError(
-                f"background_class={self.background_class!r} is not a class of y "
-                f"(classes: {list(self.classes_)}); {hint}."
-            )
-        return int(matches[0])
 
     def _defect_columns(self):
         return np.delete(np.arange(len(self.classes_)), self.background_index_)

@@ -75,6 +75,32 @@ def from_indicator(indicator, classes, *, multilabel, scores=None):
     return np.asarray(classes)[np.argmax(scores, axis=1)]
 
 
+def predict_from_proba(proba, classes, *, multilabel):
+    """Predictions of a probabilistic classifier in the layout it was fitted on.
+
+    Single-label: the most probable class. Multi-label: the indicator of every class whose
+    probability reaches 0.5.
+    """
+    indicator = proba >= 0.5 if multilabel else proba
+    return from_indicator(indicator, classes, multilabel=multilabel, scores=proba)
+
+
+def background_column(classes, background_class, *, multilabel):
+    """Column of the defect-free class in ``classes``, or a ValueError saying what to pass."""
+    matches = np.flatnonzero(np.asarray(classes) == background_class)
+    if len(matches) == 0:
+        hint = (
+            "y is an indicator matrix, so pass the column index (e.g. background_class=0)"
+            if multilabel and np.issubdtype(np.asarray(classes).dtype, np.integer)
+            else "set background_class to the label of the defect-free images"
+        )
+        raise ValueError(
+            f"background_class={background_class!r} is not a class of y "
+            f"(classes: {np.asarray(classes).tolist()}); {hint}."
+        )
+    return int(matches[0])
+
+
 def check_probabilities(proba, *, name="probabilities"):
     """Raise a ValueError unless ``proba`` is finite and inside [0, 1].
 

@@ -100,6 +100,26 @@ def test_faster_rcnn_with_rpn_focal_loss_trains(steel):
     assert detector.predict_proba(X[:3]).shape == (3, 4)
 
 
+@pytest.mark.parametrize("architecture", ["fasterrcnn_resnet50_fpn", "fcos_resnet50_fpn"])
+def test_other_architectures_train(steel, architecture):
+    (X, y, boxes), _ = steel
+    detector = TorchvisionDetector(architecture, max_epochs=1, batch_size=8, anchor_scale=0.5,
+                                   **CLASSES).fit(X[:16], y[:16], boxes=boxes[:16])
+    proba = detector.predict_proba(X[:3])
+    assert proba.shape == (3, 4) and ((proba >= 0) & (proba <= 1)).all()
+
+
+def test_anchor_scale_multiplies_anchor_sizes():
+    from skmoe.experts._torchvision_parts import build_model, scale_anchors
+
+    model = build_model("fasterrcnn_resnet50_fpn", 2, min_size=64, max_size=64,
+                        model_kwargs=None)
+    before = [a.clone() for a in model.rpn.anchor_generator.cell_anchors]
+    scale_anchors(model, 0.5)
+    for old, new in zip(before, model.rpn.anchor_generator.cell_anchors):
+        torch.testing.assert_close(new, old * 0.5, atol=1.0, rtol=0)  # corners are rounded
+
+
 def test_grid_search_routes_boxes(steel):
     (X, y, boxes), _ = steel
     with sklearn.config_context(enable_metadata_routing=True):
