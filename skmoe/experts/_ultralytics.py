@@ -68,10 +68,7 @@ def model_class(ultralytics, model):
 
 
 def ultralytics_device(device):
-    """skmoe's device names ("auto", "cpu", "cuda", "cuda:1") as ultralytics spells them."""
-    from ._torch_parts import resolve_device
-
-    device = resolve_device(device)
+    """A torch device name ("cpu", "cuda", "cuda:1") as ultralytics spells it ("cpu", "0", "1")."""
     return device.partition(":")[2] or "0" if device.startswith("cuda") else device
 
 

@@ -154,22 +154,17 @@ class YOLODetector(BaseDetector):
 
     def _train(self, source, boxes):
         ultralytics = import_ultralytics(needed_by="YOLODetector")
+        from ._torch_parts import resolve_device
+
         model_path = self._check_model_path()
-        self.device_ = ultralytics_device(self.device)
+        self.device_ = resolve_device(self.device)
         val_rows = self._validation_rows(len(source))
         names = [str(c) for c in self.classes_]
         with tempfile.TemporaryDirectory(prefix="skmoe-yolo-") as tmp, \
                 torch_globals_restored(), quiet_unless(self.verbose):
             data = write_yolo_dataset(Path(tmp) / "data", source, boxes, names, val_rows)
             model = model_class(ultralytics, model_path)(model_path)
-            model.train(
-                data=str(data), epochs=self.max_epochs, imgsz=self.image_size,
-                batch=self.batch_size, device=self.device_, patience=self.patience,
-                val=len(val_rows) > 0, amp=self.mixed_precision, workers=self.num_workers,
-                seed=self.random_state or 0, deterministic=self.random_state is not None,
-                project=str(Path(tmp) / "runs"), name="train", exist_ok=True, plots=False,
-                verbose=bool(self.verbose), **(self.train_kwargs or {}),
-            )
+            model.train(**self._train_arguments(data, Path(tmp) / "runs", len(val_rows) > 0))
             trainer = model.trainer
             best = Path(trainer.best) if Path(trainer.best).is_file() else Path(trainer.last)
             self.checkpoint_ = best.read_bytes()
@@ -180,6 +175,7 @@ class YOLODetector(BaseDetector):
     def _detect(self, source):
         model = self._loaded_model()
         device = self.device_ if self.device_ == "cpu" or _cuda_available() else "cpu"
+        device = ultralytics_device(device)
         detections = []
         with torch_globals_restored(), quiet_unless(self.verbose):
             for start in range(0, len(source), self.batch_size):
@@ -190,6 +186,25 @@ class YOLODetector(BaseDetector):
         return detections
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _train_arguments(self, data, runs, validate):
+        """ultralytics' training arguments: the estimator's parameters, then train_kwargs."""
+        arguments = dict(
+            data=str(data), epochs=self.max_epochs, imgsz=self.image_size,
+            batch=self.batch_size, device=ultralytics_device(self.device_),
+            patience=self.patience, val=validate, amp=self.mixed_precision,
+            workers=self.num_workers, seed=self.random_state or 0,
+            deterministic=self.random_state is not None, verbose=bool(self.verbose),
+            # Runs go to a temporary folder; plots would need fonts and time for nothing kept.
+            project=str(runs), name="train", exist_ok=True, plots=False,
+        )
+        extra = dict(self.train_kwargs or {})
+        taken = sorted(set(extra) & set(arguments))
+        if taken:
+            raise ValueError(f"train_kwargs sets {taken}, which YOLODetector sets itself (epochs "
+                             "from max_epochs, imgsz from image_size, batch from batch_size, seed "
+                             "from random_state, ...); set those parameters instead.")
+        return {**arguments, **extra}
 
     def _check_model_path(self):
         model = str(self.model)

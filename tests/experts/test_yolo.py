@@ -137,3 +137,11 @@ def test_missing_ultralytics_names_the_extra(steel, monkeypatch):
     monkeypatch.setitem(sys.modules, "ultralytics", None)  # import fails as if not installed
     with pytest.raises(ImportError, match=r"skmoe\[yolo\]"):
         YOLODetector(**TINY).fit(X[:8], y[:8], boxes=boxes[:8])
+
+
+def test_train_kwargs_cannot_override_parameters(steel):
+    pytest.importorskip("ultralytics")
+    (X, y, boxes), _ = steel
+    settings = {**TINY, "train_kwargs": {"epochs": 3}}
+    with pytest.raises(ValueError, match=r"train_kwargs sets \['epochs'\]"):
+        YOLODetector(**settings).fit(X[:8], y[:8], boxes=boxes[:8])
