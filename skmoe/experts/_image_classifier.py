@@ -367,8 +367,9 @@ def _predict_proba(model, source, torch):
     Arrays are cut into batches directly (no per-image Python work); paths go through a
     DataLoader whose workers read and resize the files.
     """
-    device = model.device_ if (not model.device_.startswith("cuda")
-                               or torch.cuda.is_available()) else "cpu"
+    from ._torch_parts import inference_device
+
+    device = inference_device(model.device_)
     network = model.net_.module_.to(device).eval()
     outputs = []
     with torch.inference_mode():

@@ -24,6 +24,13 @@ def resolve_device(device):
     return device
 
 
+def inference_device(trained_on):
+    """The device a model was trained on, or the CPU where that was a GPU this machine lacks."""
+    if trained_on.startswith("cuda") and not torch.cuda.is_available():
+        return "cpu"
+    return trained_on
+
+
 class ImageDataset(torch.utils.data.Dataset):
     """Images by index, as uint8 tensors (C, H, W); paths are read and resized here.
 

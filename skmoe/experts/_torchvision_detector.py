@@ -189,9 +189,9 @@ class TorchvisionDetector(BaseDetector):
     def _detect(self, source):
         torch = import_optional("torch", needed_by="TorchvisionDetector")
         from . import _torchvision_parts as parts
+        from ._torch_parts import inference_device
 
-        device = self.device_ if not self.device_.startswith("cuda") \
-            or torch.cuda.is_available() else "cpu"
+        device = inference_device(self.device_)
         parts.set_score_threshold(self.network_, self.min_score)
         loader = torch.utils.data.DataLoader(
             parts.DetectionDataset(source), batch_size=self.batch_size,

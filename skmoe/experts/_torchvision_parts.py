@@ -163,6 +163,7 @@ def _crop_around_boxes(image, boxes, min_share=0.6):
 def train(model, loader, *, device, lr, weight_decay, max_epochs, mixed_precision, progress):
     """SGD with momentum 0.9, a linear warm-up, and torchvision's step decay at 2/3 and 11/12.
 
+    ``progress`` wraps the range of epochs (a tqdm bar, which shows the last epoch's loss).
     Returns the mean loss of every epoch.
     """
     params = [p for p in model.parameters() if p.requires_grad]
@@ -178,7 +179,8 @@ def train(model, loader, *, device, lr, weight_decay, max_epochs, mixed_precisio
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     model.to(device).train()
     losses = []
-    for _ in progress(range(max_epochs)):
+    epochs = progress(range(max_epochs))
+    for _ in epochs:
         total = 0.0
         for images, targets in loader:
             images = [im.to(device, non_blocking=True).float() / 255 for im in images]
@@ -198,6 +200,7 @@ def train(model, loader, *, device, lr, weight_decay, max_epochs, mixed_precisio
             scheduler.step()
             total += float(loss.detach())
         losses.append(total / len(loader))
+        epochs.set_postfix(loss=f"{losses[-1]:.4f}")
     return np.array(losses)
 
 

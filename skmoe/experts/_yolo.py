@@ -174,8 +174,9 @@ class YOLODetector(BaseDetector):
 
     def _detect(self, source):
         model = self._loaded_model()
-        device = self.device_ if self.device_ == "cpu" or _cuda_available() else "cpu"
-        device = ultralytics_device(device)
+        from ._torch_parts import inference_device
+
+        device = ultralytics_device(inference_device(self.device_))
         detections = []
         with torch_globals_restored(), quiet_unless(self.verbose):
             for start in range(0, len(source), self.batch_size):
@@ -241,12 +242,6 @@ class YOLODetector(BaseDetector):
         state = super().__getstate__()
         state.pop("_loaded", None)  # rebuilt from checkpoint_ on first use
         return state
-
-
-def _cuda_available():
-    import torch
-
-    return torch.cuda.is_available()
 
 
 def _bgr_inputs(source, start, stop):
