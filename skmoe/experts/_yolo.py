@@ -66,7 +66,7 @@ class YOLODetector(BaseDetector):
         graded scores for the ensemble's threshold search.
     device : {"auto", "cpu", "cuda"} or str, default="auto"
     mixed_precision : bool, default=True
-        ultralytics' AMP on CUDA (ignored on CPU).
+        bf16 mixed precision on CUDA (ultralytics' ``amp="bf16"``; ignored on CPU).
     num_workers : int, default=0
         Data loader workers.
     train_kwargs : dict, default=None
@@ -193,7 +193,7 @@ class YOLODetector(BaseDetector):
         arguments = dict(
             data=str(data), epochs=self.max_epochs, imgsz=self.image_size,
             batch=self.batch_size, device=ultralytics_device(self.device_),
-            patience=self.patience, val=validate, amp=self.mixed_precision,
+            patience=self.patience, val=validate, amp=self._amp(),
             workers=self.num_workers, seed=self.random_state or 0,
             deterministic=self.random_state is not None, verbose=bool(self.verbose),
             # Runs go to a temporary folder; plots would need fonts and time for nothing kept.
@@ -206,6 +206,11 @@ class YOLODetector(BaseDetector):
                              "from max_epochs, imgsz from image_size, batch from batch_size, seed "
                              "from random_state, ...); set those parameters instead.")
         return {**arguments, **extra}
+
+    def _amp(self):
+        """bf16 autocast on CUDA, as the other experts. ultralytics' fp16 mode would first run
+        its AMP check, which loads (and offline would try to download) yolo26n.pt."""
+        return "bf16" if self.mixed_precision and self.device_.startswith("cuda") else False
 
     def _check_model_path(self):
         model = str(self.model)

@@ -145,3 +145,14 @@ def test_train_kwargs_cannot_override_parameters(steel):
     settings = {**TINY, "train_kwargs": {"epochs": 3}}
     with pytest.raises(ValueError, match=r"train_kwargs sets \['epochs'\]"):
         YOLODetector(**settings).fit(X[:8], y[:8], boxes=boxes[:8])
+
+
+def test_mixed_precision_is_bf16_on_cuda_only():
+    """ultralytics' fp16 mode would run its AMP check, which downloads a model offline."""
+    detector = YOLODetector()
+    detector.device_ = "cuda"
+    assert detector._amp() == "bf16"
+    detector.device_ = "cpu"
+    assert detector._amp() is False
+    detector.set_params(mixed_precision=False).device_ = "cuda"
+    assert detector._amp() is False
