@@ -150,6 +150,9 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
     def _training_rows(self, indicator, boxes):
         """Check boxes against labels, warn about what cannot be learnt; rows to train on."""
         every, image = stack_per_image(boxes, 5)
+        if not len(every):
+            raise ValueError(f"None of the {len(boxes)} images has a box: a detector learns from "
+                             "boxes of the defects (an empty array marks a defect-free image).")
         columns = every[:, 0].astype(np.int64)
         if self.background_index_ is not None and (columns == self.background_index_).any():
             raise ValueError(f"Boxes of the defect-free class {self.background_class!r}: a "
@@ -165,9 +168,10 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
                 f"{unboxed.sum()} of {len(boxes)} images have defect labels but no boxes (e.g. "
                 f"image {np.flatnonzero(unboxed)[0]}); they are left out of the detector's "
                 "training, where they would count as defect-free.", UserWarning, stacklevel=4)
-        if len(columns) and (indicator[image, columns] == 0).mean() > _MISMATCH_WARNING_SHARE:
+        disagreeing = (indicator[image, columns] == 0).mean()
+        if disagreeing > _MISMATCH_WARNING_SHARE:
             warnings.warn(
-                f"{(indicator[image, columns] == 0).mean():.0%} of the boxes name a class their "
+                f"{disagreeing:.0%} of the boxes name a class their "
                 "image's label does not have. Do the box class indices follow classes_ "
                 f"{self.classes_.tolist()}? If they index a dataset's target_names, pass "
                 "box_classes=target_names.", UserWarning, stacklevel=4)

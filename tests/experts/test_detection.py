@@ -120,6 +120,7 @@ def test_images_with_labels_but_no_boxes_warn_once_and_are_left_out(steel):
     assert detector.trained_on_ == 57
 
 
+@pytest.mark.filterwarnings("ignore:.*defect labels but no boxes")  # background, as a defect
 def test_class_without_boxes_warns_and_names_background(steel):
     X, y, boxes = steel
     with pytest.warns(UserWarning, match="background_class=<its label>"):
@@ -132,6 +133,7 @@ def test_class_without_boxes_warns_and_names_background(steel):
      lambda b: [np.array([[1, 0, 0, 3, 3]]) for _ in b], r"not classes of y: \['dent'\]"),
     (dict(background_class="background", box_classes=STEEL_CLASSES),
      lambda b: [np.array([[0, 0, 0, 3, 3]]) for _ in b], "defect-free class"),
+    (dict(background_class="background"), lambda b: [[] for _ in b], "None of the 60 images"),
 ])
 def test_bad_classes(steel, params, boxes_of, message):
     X, y, boxes = steel
