@@ -1,5 +1,6 @@
 """YOLODetector on synthetic steel: it learns, stays offline, pickles, and routes boxes."""
 
+import importlib.util
 import pickle
 import socket
 import sys
@@ -31,20 +32,27 @@ def steel():
 
 @pytest.fixture(scope="module")
 def trained(steel):
-    """Trained once, with every network connection refused and recorded."""
-    pytest.importorskip("ultralytics")
+    """Trained (and used) once, with every connection and DNS lookup refused and recorded.
+
+    ultralytics is imported inside the refusal too (by fit), unless an earlier test did.
+    """
+    if importlib.util.find_spec("ultralytics") is None:
+        pytest.skip("ultralytics is not installed")
     torch = pytest.importorskip("torch")
     (X, y, boxes), _ = steel
     attempts = []
 
-    def refuse(sock, address):
-        attempts.append(address)
+    def refuse(*args, **kwargs):
+        attempts.append(args)
         raise OSError("tests never touch the network")
 
     threads = torch.get_num_threads()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(socket.socket, "connect", refuse)
+        patch.setattr(socket.socket, "connect_ex", refuse)
+        patch.setattr(socket, "getaddrinfo", refuse)  # DNS lookups count as network use
         detector = YOLODetector(max_epochs=15, **TINY).fit(X, y, boxes=boxes)
+        detector.predict_proba(X[:4])
     assert torch.get_num_threads() == threads, "ultralytics' thread setting leaked out"
     return detector, attempts
 
