@@ -5,12 +5,17 @@ import pickle
 import socket
 import sys
 
+import joblib
 import numpy as np
 import pytest
 import sklearn
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
+from skmoe import MultiExpertVotingClassifier
 from skmoe.datasets import STEEL_CLASSES, make_steel_defects
 from skmoe.experts import YOLODetector
 
@@ -84,11 +89,15 @@ def test_predict_boxes_format(trained, steel):
     assert detector.background_index_ not in every[:, 0]
 
 
-def test_pickle_round_trip(trained, steel):
+def test_pickle_and_joblib_round_trip(trained, steel, tmp_path):
     detector, _ = trained
     _, (X, _, _) = steel
-    restored = pickle.loads(pickle.dumps(detector))
-    np.testing.assert_allclose(restored.predict_proba(X[:20]), detector.predict_proba(X[:20]))
+    expected = detector.predict_proba(X[:20])
+    np.testing.assert_allclose(pickle.loads(pickle.dumps(detector)).predict_proba(X[:20]),
+                               expected)
+    joblib.dump(detector, tmp_path / "detector.joblib")
+    np.testing.assert_allclose(joblib.load(tmp_path / "detector.joblib").predict_proba(X[:20]),
+                               expected)
 
 
 def test_paths_match_arrays(trained, steel, tmp_path):
@@ -131,6 +140,21 @@ def test_grid_search_routes_boxes(steel):
         search = GridSearchCV(detector, {"min_score": [0.001]}, cv=2, scoring="accuracy")
         search.fit(X[:40], y[:40], boxes=boxes[:40])
     assert search.best_estimator_.predict(X[:3]).shape == (3,)
+
+
+def test_votes_next_to_a_classifier(steel):
+    """The ensemble's own validation split gives the detector the boxes of its images."""
+    pytest.importorskip("ultralytics")
+    (X, y, boxes), _ = steel
+    flat = FunctionTransformer(lambda images: images.reshape(len(images), -1) / 255.0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        ensemble = MultiExpertVotingClassifier(
+            [("yolo", YOLODetector(max_epochs=1, **TINY).set_fit_request(boxes=True)),
+             ("pixels", make_pipeline(flat, LogisticRegression(max_iter=300)))],
+            cv=0.25, random_state=0,
+        ).fit(X[:80], y[:80], boxes=boxes[:80])
+    assert ensemble.predict(X[80:90]).shape == (10,)
+    assert ensemble.named_experts_["yolo"].classes_.tolist() == ensemble.classes_.tolist()
 
 
 def test_missing_checkpoint_is_not_downloaded(steel):
