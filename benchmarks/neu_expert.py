@@ -12,6 +12,7 @@ and classify an image by its most confident box.
 """
 
 import argparse
+import json
 import os
 import time
 from pathlib import Path
@@ -36,6 +37,9 @@ def main(argv=None):
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--model-kwargs", type=json.loads, default=None,
+                        help="torchvision builder arguments as JSON, e.g. "
+                             "'{\"box_batch_size_per_image\": 128}'")
     parser.add_argument("--lr", type=float, default=None,
                         help="learning rate (default: 0.05 classifier, 0.01 torchvision)")
     parser.add_argument("--quick", action="store_true", help="2 epochs on 120 images")
@@ -77,7 +81,8 @@ def make_model(args, target_names):
     return TorchvisionDetector(args.model or "fasterrcnn_resnet50_fpn", min_size=args.image_size,
                                max_size=args.image_size, batch_size=args.batch_size,
                                lr=args.lr or 0.01, max_epochs=args.epochs,
-                               box_classes=target_names, random_state=0)
+                               model_kwargs=args.model_kwargs, box_classes=target_names,
+                               random_state=0, verbose=1)
 
 
 def describe(args, model):
