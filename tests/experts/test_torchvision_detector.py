@@ -164,3 +164,19 @@ def test_bad_settings(steel, params, message):
     with pytest.raises((ValueError, FileNotFoundError), match=message):
         TorchvisionDetector(max_epochs=1, **CLASSES, **params).fit(X[:8], y[:8],
                                                                    boxes=boxes[:8])
+
+
+def test_rpn_focal_loss_weighs_labelled_anchors_per_positive():
+    from torchvision.ops import sigmoid_focal_loss
+
+    from skmoe.experts._torchvision_parts import build_model, use_focal_rpn
+
+    model = build_model("fasterrcnn_mobilenet_v3_large_320_fpn", 2, min_size=64, max_size=64,
+                        model_kwargs=None)
+    use_focal_rpn(model)
+    logits = torch.tensor([2.0, -1.0, 0.5, 3.0])
+    labels = torch.tensor([1.0, 0.0, 1.0, -1.0])  # -1: between the IoU thresholds, ignored
+    loss, _ = model.rpn.compute_loss(logits[:, None], torch.zeros(4, 4), [labels],
+                                     [torch.zeros(4, 4)])
+    expected = sigmoid_focal_loss(logits[:3], labels[:3], reduction="sum") / 2
+    torch.testing.assert_close(loss, expected)
