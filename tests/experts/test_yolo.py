@@ -157,6 +157,19 @@ def test_votes_next_to_a_classifier(steel):
     assert ensemble.named_experts_["yolo"].classes_.tolist() == ensemble.classes_.tolist()
 
 
+def test_gpu_model_predicts_on_cpu(steel, monkeypatch):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    pytest.importorskip("ultralytics")
+    (X, y, boxes), _ = steel
+    detector = YOLODetector(max_epochs=1, device="cuda", **TINY).fit(X[:32], y[:32],
+                                                                    boxes=boxes[:32])
+    blob = pickle.dumps(detector)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert pickle.loads(blob).predict_proba(X[:2]).shape == (2, 5)
+
+
 def test_missing_checkpoint_is_not_downloaded(steel):
     pytest.importorskip("ultralytics")
     (X, y, boxes), _ = steel
