@@ -26,9 +26,10 @@ _MISMATCH_WARNING_SHARE = 0.5
 class BaseDetector(ClassifierMixin, BaseEstimator):
     """Base of the detection experts: validation, class mapping and image-level probabilities.
 
-    Subclasses implement ``_train(source, boxes)`` (boxes as (m_i, 5) arrays whose class index
-    is a column of ``classes_``) and ``_detect(source)`` (one (m_i, 6) array per image, same
-    class indexing, coordinates in the image's pixels).
+    Subclasses implement ``_train(source, boxes, sizes)`` (boxes as (m_i, 5) arrays whose class
+    index is a column of ``classes_``; sizes the (height, width) of every image) and
+    ``_detect(source)`` (one (m_i, 6) array per image, same class indexing, coordinates in the
+    image's pixels).
     """
 
     _parameter_constraints = {
@@ -62,9 +63,10 @@ class BaseDetector(ClassifierMixin, BaseEstimator):
             raise ValueError(f"y has 1 class ({self.classes_[0]!r}); a classifier needs two.")
         self.background_index_ = None if self.background_class is None else background_column(
             self.classes_, self.background_class, multilabel=self.multilabel_)
-        boxes = self._boxes_by_column(boxes, source_sizes(source))
+        sizes = source_sizes(source)  # reads every header of a path input: once, here
+        boxes = self._boxes_by_column(boxes, sizes)
         rows = self._training_rows(indicator, boxes)
-        self._train(take_images(source, rows), [boxes[i] for i in rows])
+        self._train(take_images(source, rows), [boxes[i] for i in rows], sizes[rows])
         return self
 
     def predict_boxes(self, X):

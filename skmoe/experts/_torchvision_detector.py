@@ -6,7 +6,6 @@ from numbers import Integral, Real
 
 from tqdm.auto import tqdm
 
-from ..utils._images import source_sizes
 from ..utils._optional import import_optional
 from ..utils._sklearn_compat import Interval
 from ._detection import to_corners
@@ -153,7 +152,7 @@ class TorchvisionDetector(BaseDetector):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _train(self, source, boxes):
+    def _train(self, source, boxes, sizes):
         torch = import_optional("torch", needed_by="TorchvisionDetector")
         import_optional("torchvision", needed_by="TorchvisionDetector")
         from . import _torchvision_parts as parts
@@ -162,7 +161,6 @@ class TorchvisionDetector(BaseDetector):
         self.device_ = resolve_device(self.device)
         if self.random_state is not None:
             torch.manual_seed(self.random_state)
-        sizes = source_sizes(source)
         min_size, max_size = self.min_size or int(sizes.min()), self.max_size or int(sizes.max())
         network = parts.build_model(self.architecture, len(self.classes_), min_size=min_size,
                                     max_size=max_size, model_kwargs=self.model_kwargs)

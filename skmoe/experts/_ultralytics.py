@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils._images import source_sizes
 from ..utils._optional import import_optional
 from ._detection import to_extent
 
@@ -104,7 +103,7 @@ def quiet_unless(verbose):
         logger.setLevel(level)
 
 
-def write_yolo_dataset(root, source, boxes, names, val_rows):
+def write_yolo_dataset(root, source, boxes, sizes, names, val_rows):
     """Write images and boxes in the layout ultralytics reads; return the data YAML's path.
 
     ``images/{train,val}/NNNNNN.png`` with ``labels/{train,val}/NNNNNN.txt`` beside them, one
@@ -115,7 +114,7 @@ def write_yolo_dataset(root, source, boxes, names, val_rows):
     """
     is_val = np.zeros(len(source), dtype=bool)
     is_val[val_rows] = True
-    for i, (height, width) in enumerate(source_sizes(source)):
+    for i, (height, width) in enumerate(sizes):
         part = "val" if is_val[i] else "train"
         image_path = _write_image(source, i, root / "images" / part)
         label = root / "labels" / part / f"{image_path.stem}.txt"

@@ -152,7 +152,7 @@ class YOLODetector(BaseDetector):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _train(self, source, boxes):
+    def _train(self, source, boxes, sizes):
         ultralytics = import_ultralytics(needed_by="YOLODetector")
         from ._torch_parts import resolve_device
 
@@ -162,7 +162,8 @@ class YOLODetector(BaseDetector):
         names = [str(c) for c in self.classes_]
         with tempfile.TemporaryDirectory(prefix="skmoe-yolo-") as tmp, \
                 torch_globals_restored(), quiet_unless(self.verbose):
-            data = write_yolo_dataset(Path(tmp) / "data", source, boxes, names, val_rows)
+            data = write_yolo_dataset(Path(tmp) / "data", source, boxes, sizes, names,
+                                      val_rows)
             model = model_class(ultralytics, model_path)(model_path)
             model.train(**self._train_arguments(data, Path(tmp) / "runs", len(val_rows) > 0))
             trainer = model.trainer

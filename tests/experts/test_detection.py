@@ -73,7 +73,8 @@ class MemoryDetector(BaseDetector):
         self.min_score = min_score
         self.C = C  # a parameter to tune in GridSearchCV
 
-    def _train(self, source, boxes):
+    def _train(self, source, boxes, sizes):
+        assert sizes.shape == (len(boxes), 2)
         self.memory_ = {image.tobytes(): b for image, b in zip(source.array, boxes)}
         self.trained_on_ = len(boxes)
 
