@@ -1,7 +1,8 @@
 """Multi-expert voting and the exact threshold and weight search behind it."""
 
 from ._objectives import COUNT_OBJECTIVES, confusion_counts, f1, precision_plus_recall
-from ._search import SearchResult, coordinate_search, reaches_quorum, weighted_votes
+from ._rule import reaches_quorum, single_label_decision, weighted_votes
+from ._search import SearchResult, coordinate_search
 from ._voting import MultiExpertVotingClassifier
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "f1",
     "precision_plus_recall",
     "reaches_quorum",
+    "single_label_decision",
     "weighted_votes",
 ]

@@ -50,3 +50,35 @@ def confusion_counts(y_true, y_pred):
 def count_objective_value(term, y_true, y_pred):
     """Mean over classes of ``term`` for the given indicator matrices."""
     return float(np.mean(term(*confusion_counts(y_true, y_pred))))
+
+
+def _sweep(term, base_tp, base_fp, positives, event_class, d_tp, d_fp):
+    """Objective after the first i events, for i = 0 .. n_events, applied in order.
+
+    Event i changes the true and false positives of class ``event_class[i]`` by ``d_tp[i]``
+    and ``d_fp[i]`` (a cell, or a group of cells, entering or leaving the predicted set). Only
+    that class's term changes, so the objective after each event is the starting objective
+    plus a cumulative sum of per-event term changes.
+    """
+    n_classes = len(base_tp)
+    # Group the events by class (a stable radix sort, so each class keeps the sweep order);
+    # within a class the running counts are plain cumulative sums.
+    by_class = np.argsort(event_class, kind="stable")
+    per_class = np.bincount(event_class, minlength=n_classes)
+    starts = np.cumsum(per_class) - per_class
+    run_tp = np.cumsum(d_tp[by_class])
+    run_fp = np.cumsum(d_fp[by_class])
+    # Counts before each class's first event, minus what earlier classes added to the sums.
+    tp = run_tp + np.repeat(base_tp - np.append(0, run_tp)[starts], per_class)
+    fp = run_fp + np.repeat(base_fp - np.append(0, run_fp)[starts], per_class)
+
+    base_terms = term(base_tp, base_fp, positives)
+    after = term(tp, fp, np.repeat(positives, per_class))
+    before = np.empty_like(after)
+    before[1:] = after[:-1]
+    has_events = per_class > 0
+    before[starts[has_events]] = base_terms[has_events]
+    delta = np.empty_like(after)
+    delta[by_class] = after - before
+    base_total = base_terms.sum()
+    return np.append(base_total, base_total + np.cumsum(delta)) / n_classes

@@ -6,19 +6,16 @@ See :mod:`skmoe.ensemble._search` for the method. Each step reads and updates a
 
 import numpy as np
 
-from ._vote_state import _DECIMALS, QUORUM_SLACK, _counts
+from ._choice import middle_grid_point, widest_optimal_run
+from ._objectives import _sweep
+from ._rule import BREAKPOINT_RTOL, QUORUM_SLACK
+from ._single_label import single_label_threshold_profile, single_label_weight_profile
+from ._vote_state import _counts
 
 DEFAULT_THRESHOLD_GRID = np.round(np.linspace(0.01, 0.99, 99), 2)
 # Grid for an expert's weight relative to the mean of the other weights; 0 drops the expert.
 DEFAULT_WEIGHT_GRID = np.round(np.arange(0.0, 3.71, 0.1), 1)
 
-# Weight breakpoints closer than this (relative) are the same breakpoint up to rounding.
-_BREAKPOINT_RTOL = 1e-12
-
-
-def _best(values):
-    """Index of the first maximum after rounding away floating-point noise."""
-    return int(np.argmax(np.round(values, _DECIMALS)))
 
 
 # --- Exact steps: sort once, sweep the confusion counts ----------------------------------------
@@ -36,42 +33,44 @@ class _SweepSteps:
         self.weight_grid = weight_grid
 
     def threshold(self, state, k, rows):
-        weight = state.weights[k]
-        if weight == 0:
+        if state.weights[k] == 0:
             return
-        # A cell is decided when the other experts' votes reach the quorum without expert k,
-        # undecided when they reach it only with k's vote. Votes include k's own where it
-        # votes, so compare them with the quorum shifted by k's weight.
-        need = state.quorum[rows] * state.total_weight
-        votes, hits = state.votes[rows], state.hits[k, rows]
-        above = votes >= need
-        decided = (votes >= need + weight) | (above & ~hits)
-        undecided = np.flatnonzero(np.where(hits, above, votes >= need - weight) & ~decided)
-        if undecided.size == 0:
-            return
-        tp, fp = state.tp.copy(), state.fp.copy()
-        tp[rows], fp[rows] = _counts(state.truth[rows], decided)
-
-        first_class = rows.start
-        scores = state.proba[k, rows].ravel()[undecided]
-        cls = (first_class + undecided // state.n_samples).astype(np.int16)
-        truth = state.truth[rows].ravel()[undecided]
-        if self.threshold_grid is None:
-            candidates, values = _threshold_sweep(state, scores, cls, truth, tp, fp)
+        if state.single_label:
+            breaks, values = single_label_threshold_profile(state, k, rows)
         else:
-            candidates = self.threshold_grid
-            values = _threshold_histogram(state, scores, cls, truth, tp, fp, candidates)
-        best = _best(values)
-        if round(values[best], _DECIMALS) > state.score():
-            state.move(state.set_threshold, k, rows, candidates[best], expected=values[best])
+            breaks, values = _multilabel_threshold_profile(state, k, rows)
+        if breaks is None:
+            return
+        if self.threshold_grid is not None:
+            # Value at grid point g: the candidate voting for every break at or above g.
+            above = len(breaks) - np.searchsorted(breaks[::-1], self.threshold_grid)
+            values = values[above]
+            best = middle_grid_point(values, state.score())
+            if best is not None:
+                state.move(state.set_threshold, k, rows, self.threshold_grid[best],
+                           expected=values[best])
+            return
+        # Candidate j votes for the j highest breaks: thresholds in (breaks[j], breaks[j-1]].
+        run = widest_optimal_run(values, np.append(1.0, breaks), np.append(breaks, 0.0),
+                                 state.score())
+        if run is not None:
+            first, _, low, high = run
+            state.move(state.set_threshold, k, rows, (low + high) / 2, expected=values[first])
 
     def weight(self, state, k):
+        others_total = state.total_weight - state.weights[k]
+        if others_total <= 0:  # expert k alone has weight: scaling it changes nothing
+            return
+        if state.single_label:
+            profile = single_label_weight_profile(state, k)
+            if profile is not None:
+                self._choose_weight(state, k, *profile)
+            return
         if state.codes is None:  # too many experts for voting-pattern masks
             grid = DEFAULT_WEIGHT_GRID if self.weight_grid is None else self.weight_grid
             return _GridSteps(None, grid).weight(state, k)
         cls, votes_for, n_true, n_false = state.pattern_table()
         weight = state.weights[k]
-        others_total = state.total_weight - weight
         # With the others fixed, the cells of a pattern are predicted at weight t when
         #   others + t * hit >= q * (others_total + t),  i.e.  margin >= t * (q - hit),
         # where margin = others - q * others_total: one breakpoint per pattern. The
@@ -97,7 +96,7 @@ class _SweepSteps:
         # them, and within a group put the cells switching on before those switching off.
         order = np.argsort(positions)
         positions = positions[order]
-        group = np.cumsum(np.append(True, np.diff(positions) > _BREAKPOINT_RTOL
+        group = np.cumsum(np.append(True, np.diff(positions) > BREAKPOINT_RTOL
                                     * np.maximum(1.0, positions[1:]))) - 1
         within = np.lexsort((~on[order], group))
         order, positions, group = order[within], positions[within], group[within]
@@ -107,106 +106,100 @@ class _SweepSteps:
                         sign * n_true[events], sign * n_false[events])
 
         # Each group gives two candidates: t on the breakpoint (a tie, where the cells
-        # switching on already count and those switching off still do), and t past it, at
-        # the midpoint to the next group (the last one beyond the largest breakpoint).
+        # switching on already count and those switching off still do), and t past it, up to
+        # the next group. The first candidate is t from 0 up to the first breakpoint.
         starts = np.flatnonzero(np.append(True, group[1:] != group[:-1]))
         ends = np.append(starts[1:], len(positions))
         n_on = np.add.reduceat(on.astype(np.int64), starts)
         at = np.minimum.reduceat(positions, starts)
         top = np.maximum.reduceat(positions, starts)
-        last = 2 * top[-1] if top[-1] > 0 else max(others_total, 1.0)
-        past = (top + np.append(at[1:], last)) / 2
-        candidates = np.concatenate([[0.0], np.column_stack([at, past]).ravel()])
+        spans = np.concatenate([[0.0], np.column_stack([at, top]).ravel(), [np.inf]])
         applied = np.concatenate([[0], np.column_stack([starts + n_on, ends]).ravel()])
         if self.weight_grid is not None:
             candidates = self.weight_grid * others_total / (state.n_experts - 1)
-            applied = _applied_at(candidates, at, starts + n_on, ends)
-        values = values[applied]
-        if others_total <= 0:
-            values = np.where(candidates > 0, values, -np.inf)  # all weights would be zero
-        best = _best(values)
-        if round(values[best], _DECIMALS) > state.score():
-            state.move(state.set_weight, k, candidates[best], expected=values[best])
+            return self._choose_weight(state, k, candidates,
+                                       values[_applied_at(candidates, at, starts + n_on, ends)])
+        self._choose_weight(state, k, spans[:-1], values[applied], spans[:-1], spans[1:])
+
+    def _choose_weight(self, state, k, candidates, values, starts=None, ends=None):
+        """Move expert k's weight to the chosen candidate (grid) or run middle (sweep).
+
+        Stretches of the weight are measured as expert k's share of the total weight,
+        ``t / (others + t)``, which maps the unbounded weight onto [0, 1).
+        """
+        if self.weight_grid is not None:
+            best = middle_grid_point(values, state.score())
+            if best is not None:
+                state.move(state.set_weight, k, candidates[best], expected=values[best])
+            return
+        others_total = state.total_weight - state.weights[k]
+        run = widest_optimal_run(values, _share(starts, others_total),
+                                 _share(ends, others_total), state.score())
+        if run is None:
+            return
+        first, last, low, high = run
+        if high > low:
+            middle = (low + high) / 2
+            weight = middle * others_total / (1 - middle)
+        else:  # a single tie point: the breakpoint itself
+            weight = candidates[first]
+        state.move(state.set_weight, k, weight, expected=values[first])
+
+
+def _share(weights, others_total):
+    """Expert k's share of the total weight at weight ``t``: ``t / (others + t)`` (1 at inf)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isinf(weights), 1.0, weights / (others_total + weights))
+
+
+def _multilabel_threshold_profile(state, k, rows):
+    """Breaks and objective values of expert k's threshold for indicator predictions.
+
+    A cell is decided when the other experts' votes reach the quorum without expert k, or
+    cannot reach it even with k's vote; the undecided ones are predicted exactly when k votes.
+    Returns (None, None) when every cell is decided.
+    """
+    weight = state.weights[k]
+    # Votes include k's own where it votes, so compare them with the quorum shifted by k's
+    # weight.
+    need = state.quorum[rows] * state.total_weight
+    votes, hits = state.votes[rows], state.hits[k, rows]
+    above = votes >= need
+    decided = (votes >= need + weight) | (above & ~hits)
+    undecided = np.flatnonzero(np.where(hits, above, votes >= need - weight) & ~decided)
+    if undecided.size == 0:
+        return None, None
+    tp, fp = state.tp.copy(), state.fp.copy()
+    tp[rows], fp[rows] = _counts(state.truth[rows], decided)
+    scores = state.proba[k, rows].ravel()[undecided]
+    cls = (rows.start + undecided // state.n_samples).astype(np.int16)
+    truth = state.truth[rows].ravel()[undecided]
+    return _threshold_sweep(state, scores, cls, truth, tp, fp)
 
 
 def _threshold_sweep(state, scores, cls, truth, tp, fp):
-    """Candidate thresholds between every pair of neighbouring distinct undecided scores."""
+    """Distinct undecided scores, descending, and the objective voting for the j highest."""
     order = np.argsort(-scores)
     scores, cls, truth = scores[order], cls[order], truth[order]
     d_tp = truth.astype(np.int64)
     values = _sweep(state.term, tp, fp, state.positives, cls, d_tp, 1 - d_tp)
     group_end = np.append(scores[1:] != scores[:-1], True)
     values = values[np.append(0, np.flatnonzero(group_end) + 1)]
-    # Candidate j predicts the j highest distinct scores; its threshold is the midpoint
-    # between the j-th and the (j+1)-th, with 1 and 0 bounding the two ends.
     distinct = scores[group_end]
-    candidates = (np.append(1.0, distinct) + np.append(distinct, 0.0)) / 2
-    if distinct[0] >= 1.0:  # nothing can lie above a score of 1
+    if distinct[0] >= 1.0:  # no threshold lies above a score of 1
         values[0] = -np.inf
-    return candidates, values
-
-
-def _threshold_histogram(state, scores, cls, truth, tp, fp, grid):
-    """Objective at each grid threshold, from per-class histograms of the undecided scores.
-
-    A cell is predicted at ``grid[g]`` when its score reaches it, i.e. when more than g grid
-    points lie at or below its score; counting cells per (class, bin) and summing the bins
-    from the top gives every grid point's counts without sorting.
-    """
-    n_bins = len(grid) + 1
-    bins = np.searchsorted(grid, scores, side="right") + n_bins * cls
-    size = n_bins * state.n_classes
-    present = np.bincount(bins, weights=truth, minlength=size).reshape(state.n_classes, -1)
-    cells = np.bincount(bins, minlength=size).reshape(state.n_classes, -1)
-    # Predicted at grid[g]: cells in bins g + 1 and above.
-    gained_tp = np.cumsum(present[:, ::-1], axis=1)[:, ::-1][:, 1:]
-    gained_fp = np.cumsum((cells - present)[:, ::-1], axis=1)[:, ::-1][:, 1:]
-    terms = state.term(tp[:, None] + gained_tp, fp[:, None] + gained_fp,
-                       state.positives[:, None])
-    return np.round(terms.mean(axis=0), _DECIMALS)
+    return distinct, values
 
 
 def _applied_at(weights, breakpoints, applied_on, applied_past):
     """Number of sorted events in force at each given weight (ties at a breakpoint count)."""
-    tolerance = _BREAKPOINT_RTOL * np.maximum(1.0, weights)
+    tolerance = BREAKPOINT_RTOL * np.maximum(1.0, weights)
     group = np.searchsorted(breakpoints, weights - tolerance, side="left")
     on_breakpoint = (group < len(breakpoints)) & (
         breakpoints[np.minimum(group, len(breakpoints) - 1)] <= weights + tolerance
     )
     past_previous = np.append(0, applied_past)[group]
     return np.where(on_breakpoint, np.append(applied_on, 0)[group], past_previous)
-
-
-def _sweep(term, base_tp, base_fp, positives, event_class, d_tp, d_fp):
-    """Objective after the first i events, for i = 0 .. n_events, applied in order.
-
-    Event i changes the true and false positives of class ``event_class[i]`` by ``d_tp[i]``
-    and ``d_fp[i]`` (a cell, or a group of cells, entering or leaving the predicted set). Only
-    that class's term changes, so the objective after each event is the starting objective
-    plus a cumulative sum of per-event term changes.
-    """
-    n_classes = len(base_tp)
-    # Group the events by class (a stable radix sort, so each class keeps the sweep order);
-    # within a class the running counts are plain cumulative sums.
-    by_class = np.argsort(event_class, kind="stable")
-    per_class = np.bincount(event_class, minlength=n_classes)
-    starts = np.cumsum(per_class) - per_class
-    run_tp = np.cumsum(d_tp[by_class])
-    run_fp = np.cumsum(d_fp[by_class])
-    # Counts before each class's first event, minus what earlier classes added to the sums.
-    tp = run_tp + np.repeat(base_tp - np.append(0, run_tp)[starts], per_class)
-    fp = run_fp + np.repeat(base_fp - np.append(0, run_fp)[starts], per_class)
-
-    base_terms = term(base_tp, base_fp, positives)
-    after = term(tp, fp, np.repeat(positives, per_class))
-    before = np.empty_like(after)
-    before[1:] = after[:-1]
-    has_events = per_class > 0
-    before[starts[has_events]] = base_terms[has_events]
-    delta = np.empty_like(after)
-    delta[by_class] = after - before
-    base_total = base_terms.sum()
-    return np.append(base_total, base_total + np.cumsum(delta)) / n_classes
 
 
 # --- Grid steps: one pass over the data per candidate -------------------------------------------
@@ -225,29 +218,31 @@ class _GridSteps:
 
     def threshold(self, state, k, rows):
         weight = state.weights[k]
-        need = state.quorum[rows] * state.total_weight
+        votes = state.votes.copy()
         others = state.votes[rows] - weight * state.hits[k, rows]
         scores = state.proba[k, rows]
-        predicted = state.predicted.copy()
         values = np.empty(len(self.threshold_grid))
         for i, threshold in enumerate(self.threshold_grid):
-            predicted[rows] = others + weight * (scores >= threshold) >= need
-            values[i] = state.evaluate(predicted)
-        best = _best(values)
-        if values[best] > state.score():
+            votes[rows] = others + weight * (scores >= threshold)
+            values[i] = state.evaluate(state.decide(votes, state.mean_proba, state.total_weight))
+        best = middle_grid_point(values, state.score())
+        if best is not None:
             state.set_threshold(k, rows, self.threshold_grid[best])
 
     def weight(self, state, k):
         weight = state.weights[k]
         others_total = state.total_weight - weight
+        if others_total <= 0:  # expert k alone has weight: scaling it changes nothing
+            return
         candidates = self.weight_grid * others_total / (state.n_experts - 1)
         others = state.votes - weight * state.hits[k]
-        values = np.full(len(candidates), -np.inf)
+        mean_others = None if state.mean_proba is None else \
+            state.mean_proba - weight * state.proba[k]
+        values = np.empty(len(candidates))
         for i, t in enumerate(candidates):
-            if others_total + t > 0:
-                values[i] = state.evaluate(
-                    others + t * state.hits[k] >= state.quorum * (others_total + t)
-                )
-        best = _best(values)
-        if values[best] > state.score():
+            mean_proba = None if mean_others is None else mean_others + t * state.proba[k]
+            values[i] = state.evaluate(state.decide(others + t * state.hits[k], mean_proba,
+                                                    others_total + t))
+        best = middle_grid_point(values, state.score())
+        if best is not None:
             state.set_weight(k, candidates[best])

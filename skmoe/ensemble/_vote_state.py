@@ -7,11 +7,9 @@ change touches.
 
 import numpy as np
 
+from ._choice import DECIMALS as _DECIMALS
 from ._objectives import COUNT_OBJECTIVES
-
-# The quorum is compared with this much slack, so that a vote sum that equals the quorum up to
-# floating-point rounding (e.g. 0.1 + 0.2 vs 0.3) counts as reaching it.
-QUORUM_SLACK = 1e-9
+from ._rule import QUORUM_SLACK, per_class_thresholds, single_label_decision
 
 # The weight step groups cells by voting pattern, a bit mask of the experts that vote; beyond
 # this many experts the masks do not fit in 64 bits and weights are searched on the grid.
@@ -19,27 +17,31 @@ _MAX_CODED_EXPERTS = 63
 # Up to 2**_MAX_DENSE_BITS patterns are counted with bincount, more with np.unique.
 _MAX_DENSE_BITS = 16
 
-# Objective values are compared after rounding to this many decimals, so that sums that differ
-# only by floating-point noise count as ties and ties are broken the same way every time.
-_DECIMALS = 12
 
 
 class _VoteState:
     """Hits, votes and confusion counts of one search, updated in place by every step.
 
     Arrays are class-major, (n_classes, n_samples), so that per-class work is contiguous.
+    With ``single_label`` the prediction is the one class the single-label rule picks per
+    sample (``truth`` then has one true class per sample), otherwise every class that reaches
+    its quorum.
     """
 
-    def __init__(self, proba, truth, quorum, thresholds, weights, per_class, objective):
+    def __init__(self, proba, truth, quorum, thresholds, weights, per_class, objective,
+                 single_label=False):
         # proba (n_experts, n_classes, n_samples) and truth (n_classes, n_samples), class-major.
         self.proba, self.truth = proba, truth
         self.n_experts, self.n_classes, self.n_samples = proba.shape
+        self.single_label = single_label
         self.positives = np.count_nonzero(self.truth, axis=1)
-        quorum = np.broadcast_to(np.asarray(quorum, dtype=float), (self.n_classes,))
-        self.quorum = (quorum - QUORUM_SLACK)[:, None]
+        self.labels = self.truth.argmax(axis=0) if single_label else None
+        self.raw_quorum = np.broadcast_to(np.asarray(quorum, dtype=float), (self.n_classes,))
+        self.quorum = (self.raw_quorum - QUORUM_SLACK)[:, None]
         self.per_class = per_class
         # thresholds[c, k]: class-major like the rest.
-        self.thresholds = _per_class(thresholds, self.n_experts, self.n_classes).T.copy()
+        self.thresholds = per_class_thresholds(thresholds, self.n_experts,
+                                               self.n_classes).T.copy()
         self.weights = (np.ones(self.n_experts) if weights is None
                         else np.asarray(weights, dtype=float).copy())
         self.weights *= self.n_experts / self.weights.sum()
@@ -58,7 +60,10 @@ class _VoteState:
         self.votes = np.zeros((self.n_classes, self.n_samples))
         for weight, hits in zip(self.weights, self.hits):
             self.votes += weight * hits
-        self.predicted = self.votes >= self.quorum * self.total_weight
+        # The single-label tie-break: the weighted mean probability (times the total weight).
+        self.mean_proba = np.tensordot(self.weights, self.proba, axes=1) \
+            if self.single_label else None
+        self.predicted = self.decide(self.votes, self.mean_proba, self.total_weight)
         self.tp, self.fp = _counts(self.truth, self.predicted)
         # Each cell's voting pattern as a bit mask (bit k: expert k votes), for the weight step.
         self.codes = None
@@ -67,10 +72,19 @@ class _VoteState:
             for k, hits in enumerate(self.hits):
                 self.codes |= hits.astype(np.uint64) << np.uint64(k)
         self._pattern_table = None
+        self._score = None
 
     @property
     def total_weight(self):
         return self.weights.sum()
+
+    def decide(self, votes, mean_proba, total_weight):
+        """Class-major indicator of what ``predict`` returns for these votes."""
+        if not self.single_label:
+            return votes >= self.quorum * total_weight
+        decision = single_label_decision(votes, mean_proba, self.raw_quorum, total_weight,
+                                         axis=0)
+        return decision == np.arange(self.n_classes)[:, None]
 
     def threshold_scopes(self):
         """The class rows a threshold step covers: all at once, or one at a time."""
@@ -88,9 +102,13 @@ class _VoteState:
         return _objective(self.term, tp, fp, self.positives)
 
     def score(self):
-        return self.evaluate(self.predicted, self.tp, self.fp)
+        """Objective of the current prediction (cached until thresholds or weights change)."""
+        if self._score is None:
+            self._score = self.evaluate(self.predicted, self.tp, self.fp)
+        return self._score
 
     def set_threshold(self, k, rows, threshold):
+        self._score = None
         # Only cells whose score lies between the old and the new threshold change; update
         # those alone rather than every cell.
         hits = self.hits[k, rows].reshape(-1)
@@ -106,6 +124,9 @@ class _VoteState:
         if self.codes is not None:
             self.codes[rows].reshape(-1)[changed] ^= np.uint64(1) << np.uint64(k)
             self._pattern_table = None
+        if self.single_label:  # one cell's vote can change another class's decision
+            self._refresh(slice(None))
+            return
         predicted = self.predicted[rows].reshape(-1)
         cls = changed // self.n_samples
         now = votes[changed] >= self.quorum[rows].ravel()[cls] * self.total_weight
@@ -121,14 +142,23 @@ class _VoteState:
             self.fp[rows] += d_fp.astype(np.int64)
 
     def set_weight(self, k, weight):
+        self._score = None
         self.votes += (weight - self.weights[k]) * self.hits[k]
+        if self.single_label:
+            self.mean_proba += (weight - self.weights[k]) * self.proba[k]
         self.weights[k] = weight
         scale = self.n_experts / self.total_weight
         self.weights *= scale
         self.votes *= scale
+        if self.single_label:
+            self.mean_proba *= scale
         self._refresh(slice(None))
 
     def _refresh(self, rows):
+        if self.single_label:
+            self.predicted = self.decide(self.votes, self.mean_proba, self.total_weight)
+            self.tp, self.fp = _counts(self.truth, self.predicted)
+            return
         self.predicted[rows] = self.votes[rows] >= self.quorum[rows] * self.total_weight
         self.tp[rows], self.fp[rows] = _counts(self.truth[rows], self.predicted[rows])
 
@@ -187,16 +217,6 @@ def _group_patterns(codes, truth, n_experts):
     votes_for = ((patterns[:, None] >> experts) & np.uint64(1)).astype(bool)
     return (np.concatenate(classes), votes_for, np.concatenate(n_true).astype(np.int64),
             np.concatenate(n_false).astype(np.int64))
-
-
-def _per_class(thresholds, n_experts, n_classes):
-    """Thresholds as an (n_experts, n_classes) array."""
-    thresholds = np.asarray(thresholds, dtype=float)
-    if thresholds.ndim == 0:
-        thresholds = np.full(n_experts, float(thresholds))
-    if thresholds.ndim == 1:
-        thresholds = np.repeat(thresholds[:, None], n_classes, axis=1)
-    return thresholds
 
 
 def _counts(truth, predicted):

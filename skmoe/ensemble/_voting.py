@@ -28,7 +28,8 @@ from ..utils._sklearn_compat import (
     scorer_as_metric,
 )
 from ._objectives import COUNT_OBJECTIVES
-from ._search import coordinate_search, reaches_quorum, weighted_votes
+from ._rule import reaches_quorum, single_label_decision, weighted_votes
+from ._search import coordinate_search
 
 # Single-label decisions break vote ties by the experts' mean probability, scaled so that it
 # never outweighs a difference in votes.

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import precision_score, recall_score
 
 from skmoe.ensemble import coordinate_search, reaches_quorum, weighted_votes
-from skmoe.ensemble._vote_state import QUORUM_SLACK
+from skmoe.ensemble._rule import QUORUM_SLACK
 
 from ._instances import INSTANCES, random_instance, rule_objective
 

@@ -3,7 +3,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skmoe.ensemble._objectives import COUNT_OBJECTIVES
+from skmoe.ensemble import single_label_decision, weighted_votes
+from skmoe.ensemble._objectives import COUNT_OBJECTIVES, count_objective_value
 from skmoe.ensemble._steps import _sweep, _SweepSteps
 
 from ._instances import INSTANCES, random_instance, rule_objective, vote_state
@@ -88,3 +89,82 @@ def test_sweep_matches_event_by_event_counting(seed, n_events, n_classes):
         fp[c] += b
         expected.append(term(tp, fp, positives).mean())
     np.testing.assert_allclose(values, expected, atol=1e-12)
+
+
+def _single_label_instance(instance):
+    proba, y = random_instance(*instance)
+    labels = np.random.default_rng(instance[0]).integers(0, proba.shape[2], proba.shape[1])
+    return proba, labels
+
+
+def _decision_objective(proba, labels, thresholds, weights, quorum, objective="precision_recall"):
+    """The objective of the single-label decision straight from the voting rule."""
+    n_classes = proba.shape[2]
+    votes = weighted_votes(proba, thresholds, weights)
+    mean_proba = np.tensordot(weights, proba, axes=1)
+    decision = single_label_decision(votes, mean_proba, np.full(n_classes, quorum),
+                                     np.sum(weights))
+    return count_objective_value(COUNT_OBJECTIVES[objective],
+                                 labels[:, None] == np.arange(n_classes),
+                                 decision[:, None] == np.arange(n_classes))
+
+
+@settings(max_examples=60, deadline=None)
+@given(instance=INSTANCES, objective=st.sampled_from(["precision_recall", "f1"]),
+       quorum=st.sampled_from([0.3, 0.5, 1.0]), data=st.data())
+def test_single_label_threshold_step_equals_brute_force(instance, objective, quorum, data):
+    """Single-label: a threshold step reaches the best decision objective over every score."""
+    proba, labels = _single_label_instance(instance)
+    n_experts = proba.shape[0]
+    rng = np.random.default_rng(instance[0])
+    thresholds = rng.uniform(0, 1, n_experts)
+    weights = rng.uniform(0.1, 2, n_experts)
+    weights *= n_experts / weights.sum()
+    k = data.draw(st.integers(0, n_experts - 1))
+    truth = labels[:, None] == np.arange(proba.shape[2])
+    state = vote_state(proba, truth, thresholds, weights, quorum, objective=objective,
+                       single_label=True)
+    _SweepSteps().threshold(state, k, slice(0, proba.shape[2]))
+
+    candidates = np.unique(np.concatenate([proba[k].ravel(), [0.0, 1.0]]))
+    brute = max(
+        _decision_objective(proba, labels, np.where(np.arange(n_experts) == k, t, thresholds),
+                            weights, quorum, objective)
+        for t in candidates
+    )
+    assert state.score() == pytest.approx(brute, abs=1e-9)
+    assert _decision_objective(proba, labels, state.thresholds[0], state.weights, quorum,
+                               objective) == pytest.approx(state.score(), abs=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(instance=INSTANCES, quorum=st.sampled_from([0.3, 0.5, 0.8]), data=st.data())
+def test_single_label_weight_step_equals_brute_force(instance, quorum, data):
+    """Single-label: a weight step is at least as good as a fine scan of the weight."""
+    proba, labels = _single_label_instance(instance)
+    n_experts = proba.shape[0]
+    if n_experts == 1:
+        return
+    rng = np.random.default_rng(instance[0])
+    thresholds = rng.uniform(0.2, 0.8, n_experts)
+    weights = rng.integers(1, 4, n_experts).astype(float)
+    weights *= n_experts / weights.sum()
+    k = data.draw(st.integers(0, n_experts - 1))
+    truth = labels[:, None] == np.arange(proba.shape[2])
+    state = vote_state(proba, truth, thresholds, weights, quorum, single_label=True)
+    start = state.score()
+    _SweepSteps().weight(state, k)
+
+    # Expert k's share of the total weight, finely, and the start itself.
+    others_total = weights.sum() - weights[k]
+    shares = np.linspace(0, 0.995, 400)
+    trials = np.append(shares * others_total / (1 - shares), weights[k])
+    brute = max(
+        _decision_objective(proba, labels, thresholds,
+                            np.where(np.arange(n_experts) == k, t, weights), quorum)
+        for t in trials
+    )
+    assert state.score() >= brute - 1e-9
+    assert state.score() >= start
+    assert _decision_objective(proba, labels, thresholds, state.weights, quorum) == \
+        pytest.approx(state.score(), abs=1e-9)

@@ -1,0 +1,89 @@
+"""The voting rule, shared by the search and by the estimator's ``predict`` (pure numpy).
+
+Expert k votes for class c of an image when its probability reaches its threshold,
+``p_kc >= delta_k``; the weighted votes are ``V_c = sum_k w_k [p_kc >= delta_k]``.
+
+* Multi-label: class c is predicted when ``V_c >= q_c * sum(w)``.
+* Single-label: the one class with the largest ``V_c / q_c`` is predicted; classes within
+  rounding of the largest tie, and the tie goes to the experts' largest weighted mean
+  probability ``sum_k w_k p_kc`` (and, should those tie as well, the first class). With no
+  vote at all every class ties, so the mean probability decides.
+
+Both comparisons have a slack of ``QUORUM_SLACK`` on the vote share (votes over total weight),
+so that sums equal up to floating-point rounding (0.1 + 0.2 against 0.3) count as equal.
+"""
+
+import numpy as np
+
+QUORUM_SLACK = 1e-9
+
+# Weight breakpoints closer than this (relative) are the same breakpoint up to rounding.
+BREAKPOINT_RTOL = 1e-12
+
+
+def per_class_thresholds(thresholds, n_experts, n_classes):
+    """Thresholds as an (n_experts, n_classes) array."""
+    thresholds = np.asarray(thresholds, dtype=float)
+    if thresholds.ndim == 0:
+        thresholds = np.full(n_experts, float(thresholds))
+    if thresholds.ndim == 1:
+        thresholds = np.repeat(thresholds[:, None], n_classes, axis=1)
+    return thresholds
+
+
+def weighted_votes(expert_proba, thresholds, weights):
+    """Weighted votes ``V[n, c] = sum_k w_k [p_knc >= delta_k(c)]``.
+
+    Parameters
+    ----------
+    expert_proba : ndarray of shape (n_experts, n_samples, n_classes)
+    thresholds : ndarray of shape (n_experts,) or (n_experts, n_classes)
+    weights : ndarray of shape (n_experts,)
+
+    Returns
+    -------
+    votes : ndarray of shape (n_samples, n_classes)
+    """
+    expert_proba = np.asarray(expert_proba)
+    thresholds = per_class_thresholds(thresholds, expert_proba.shape[0], expert_proba.shape[2])
+    votes = np.zeros(expert_proba.shape[1:])
+    for proba, threshold, weight in zip(expert_proba, thresholds, weights):
+        if weight:
+            votes += weight * (proba >= threshold)
+    return votes
+
+
+def reaches_quorum(votes, quorum, total_weight):
+    """Indicator of the cells whose votes reach ``quorum * total_weight`` (with rounding slack)."""
+    return votes >= (np.asarray(quorum) - QUORUM_SLACK) * total_weight
+
+
+def single_label_decision(votes, mean_proba, quorum, total_weight, axis=-1):
+    """Index of the one class predicted per sample: largest ``V_c / q_c``, ties by mean proba.
+
+    Parameters
+    ----------
+    votes : ndarray
+        Weighted votes, classes along ``axis``.
+    mean_proba : ndarray of the same shape
+        The experts' weighted mean probability (any positive multiple of it: only its order
+        within a sample matters).
+    quorum : ndarray of shape (n_classes,)
+        Quorum of every class, broadcast along ``axis``.
+    total_weight : float or ndarray
+        Sum of the weights (broadcastable to ``votes`` with ``axis`` removed kept as size 1).
+    axis : int, default=-1
+        The class axis.
+
+    Returns
+    -------
+    decision : ndarray of int, ``votes``' shape without ``axis``
+    """
+    shape = [1] * np.ndim(votes)
+    shape[axis] = -1
+    share = votes / (np.reshape(quorum, shape) * np.maximum(total_weight, np.finfo(float).tiny))
+    tied = share >= share.max(axis=axis, keepdims=True) - QUORUM_SLACK
+    mean_proba = np.where(tied, mean_proba, -np.inf)
+    # Means equal up to rounding tie too; the first such class wins.
+    best = mean_proba >= mean_proba.max(axis=axis, keepdims=True) - QUORUM_SLACK
+    return np.argmax(best, axis=axis)
