@@ -325,3 +325,22 @@ def _strongest_first(state):
         for k, (score, tie) in enumerate(zip(solo, tied))
     ]
     return sorted(range(state.n_experts), key=keys.__getitem__)
+
+
+def vote_objective(expert_proba, y_true, thresholds=0.5, weights=None, *, quorum=0.5,
+                   objective="precision_recall"):
+    """Objective of the vote's decision with the given thresholds and weights.
+
+    Parameters are as in :func:`coordinate_search`; ``weights=None`` means equal weights.
+    This is the score ``coordinate_search`` reports for its result.
+
+    Returns
+    -------
+    score : float
+    """
+    proba, truth, single_label = _check_search_inputs(
+        expert_proba, y_true, quorum=quorum, thresholds=thresholds, weights=weights,
+        objective=objective, method="exact", max_iter=1, tol=0)
+    per_class = np.ndim(thresholds) == 2
+    return _VoteState(proba, truth, quorum, thresholds, weights, per_class, objective,
+                      single_label=single_label).score()

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..datasets._split import stratified_partition
 from ..utils._inputs import check_fit_inputs, take_rows
-from ..utils._labels import from_indicator, to_indicator
+from ..utils._labels import to_indicator
 from ..utils._proba import predict_class_proba
 from ..utils._sklearn_compat import (
     Interval,
@@ -27,13 +27,20 @@ from ..utils._sklearn_compat import (
     rows_of_params,
     scorer_as_metric,
 )
+from ._guard import resampled_gains, tuning_generalises
 from ._objectives import COUNT_OBJECTIVES
-from ._rule import reaches_quorum, single_label_decision, weighted_votes
-from ._search import coordinate_search
+from ._rule import (
+    QUORUM_SLACK,
+    per_class_thresholds,
+    reaches_quorum,
+    single_label_decision,
+    weighted_votes,
+)
+from ._search import coordinate_search, vote_objective
 
-# Single-label decisions break vote ties by the experts' mean probability, scaled so that it
-# never outweighs a difference in votes.
-_TIE_BREAK = 1e-6
+# In single-label predict_proba, classes tied on votes are ranked by the experts' mean
+# probability, scaled so that it stays below any real difference in votes.
+_TIE_BREAK = 1e-10
 
 
 class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
@@ -97,6 +104,12 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         Maximum number of search cycles (each visits every expert's threshold and weight).
     tol : float, default=1e-4
         The search stops when a cycle improves the objective by at most ``tol``.
+    guard_resamples : int, default=10
+        The guard: split the tuning data this many times into two random halves, tune on
+        each half and score on the other. The tuned thresholds and weights are kept only when
+        they beat the starting ones on the held-out halves on average and in at least three
+        quarters of the halves that are not ties; otherwise the starting vote (the plain vote,
+        unless thresholds or weights are given) is used. 0 switches the guard off.
     max_experts : int, default=None
         Keep only this many experts, the fastest at prediction as timed on the tuning data
         (the reference method does this for speed). None keeps every expert.
@@ -107,7 +120,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
     verbose : int, default=0
         Progress of fitting and of the search when > 0.
     random_state : int, RandomState instance or None, default=None
-        Seed of the hold-out split (``cv`` a float).
+        Seed of the hold-out split (``cv`` a float) and of the guard's halvings.
 
     Attributes
     ----------
@@ -124,7 +137,12 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
     quorum_ : ndarray of shape (n_classes,)
         Quorum of every class.
     best_score_ : float
-        Objective on the tuning data at the chosen thresholds and weights.
+        Objective of ``predict`` on the tuning data at the chosen thresholds and weights.
+    tuning_kept_ : bool
+        Whether the tuned thresholds and weights are used; False when the guard kept the
+        starting vote.
+    guard_gains_ : ndarray of shape (2 * guard_resamples,)
+        Held-out gains of tuning over the starting vote on each half (empty without guard).
     search_history_ : list of float
         Objective at the start and after every search step.
     n_iter_ : int
@@ -170,6 +188,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         "search": [StrOptions({"exact", "grid"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "guard_resamples": [Interval(Integral, 0, None, closed="left")],
         "max_experts": [None, Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
@@ -190,6 +209,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         search="exact",
         max_iter=10,
         tol=1e-4,
+        guard_resamples=10,
         max_experts=None,
         n_jobs=None,
         verbose=0,
@@ -206,6 +226,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         self.search = search
         self.max_iter = max_iter
         self.tol = tol
+        self.guard_resamples = guard_resamples
         self.max_experts = max_experts
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -266,9 +287,9 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         thresholds, learn_thresholds = self._initial_thresholds(keep)
         weights, learn_weights = self._initial_weights(keep)
 
-        result = coordinate_search(
-            expert_proba[keep],
-            indicator,
+        # Single-label fits are tuned on the one label predict returns.
+        y_tune = indicator if self.multilabel_ else np.argmax(indicator, axis=1)
+        search_params = dict(
             quorum=self.quorum_,
             thresholds=thresholds,
             weights=weights,
@@ -279,15 +300,44 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             method=self.search,
             max_iter=self.max_iter,
             tol=self.tol,
-            n_jobs=self.n_jobs,
-            callback=self._report_progress if self.verbose else None,
         )
+        expert_proba = expert_proba[keep]
+        result = coordinate_search(expert_proba, y_tune, n_jobs=self.n_jobs,
+                                   callback=self._report_progress if self.verbose else None,
+                                   **search_params)
         self.thresholds_ = result.thresholds
         self.weights_ = result.weights
         self.best_score_ = result.score
         self.search_history_ = result.history
         self.n_iter_ = result.n_iter
+        self.tuning_kept_ = True
+        self.guard_gains_ = np.empty(0)
+        if self.guard_resamples and (learn_thresholds or learn_weights):
+            self._guard(expert_proba, y_tune, search_params)
         return self
+
+    def _guard(self, expert_proba, y_tune, search_params):
+        """Fall back to the starting vote unless tuning gains on held-out halves."""
+        self.guard_gains_ = resampled_gains(expert_proba, y_tune,
+                                            n_resamples=self.guard_resamples,
+                                            random_state=self.random_state, **search_params)
+        self.tuning_kept_ = tuning_generalises(self.guard_gains_)
+        if self.verbose:
+            print(f"[MultiExpertVotingClassifier] guard: held-out gain "
+                  f"{self.guard_gains_.mean():+.4f} over {len(self.guard_gains_)} halves, "
+                  f"{'tuning kept' if self.tuning_kept_ else 'starting vote kept'}")
+        if self.tuning_kept_:
+            return
+        n_experts, n_classes = expert_proba.shape[0], expert_proba.shape[2]
+        thresholds = per_class_thresholds(search_params["thresholds"], n_experts, n_classes)
+        self.thresholds_ = thresholds if search_params["per_class_thresholds"] \
+            else thresholds[:, 0]
+        weights = np.ones(n_experts) if search_params["weights"] is None \
+            else np.asarray(search_params["weights"], dtype=float)
+        self.weights_ = weights * n_experts / weights.sum()
+        self.best_score_ = vote_objective(expert_proba, y_tune, self.thresholds_, self.weights_,
+                                          quorum=self.quorum_,
+                                          objective=search_params["objective"])
 
     # --- fit helpers -----------------------------------------------------------------------
 
@@ -433,10 +483,10 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         """Weighted votes relative to the quorum: ``V_c / (q_c * sum(w)) - 1``.
 
         0 is exactly the quorum, so multi-label predictions are the non-negative entries. For
-        single-label ``y`` ties between classes are broken by the experts' weighted mean
-        probability (a millionth of a vote), and ``predict`` is the arg-max; for binary
-        single-label ``y`` it is one column, positive where ``classes_[1]`` wins, as
-        scikit-learn's scorers expect.
+        single-label ``y`` the classes tied for the most votes are ranked by the experts'
+        weighted mean probability (a tiny amount added to their score), so ``predict`` is the
+        arg-max; for binary single-label ``y`` it is one column, positive where
+        ``classes_[1]`` wins, as scikit-learn's scorers expect.
 
         Parameters
         ----------
@@ -446,10 +496,10 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         -------
         decision : ndarray of shape (n_samples, n_classes), or (n_samples,) for binary y
         """
-        votes, ranking = self._votes(X)
+        votes, mean_proba = self._votes(X)
         if self.multilabel_:
             return votes / (self.quorum_ * self.weights_.sum()) - 1
-        margin = ranking / self.weights_.sum() - 1
+        margin = self._ranking(votes, mean_proba) - 1
         return margin[:, 1] - margin[:, 0] if len(self.classes_) == 2 else margin
 
     def predict_proba(self, X):
@@ -457,9 +507,10 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
 
         Multi-label: the fraction of the total weight voting for each class,
         ``sum_k w_k [p_kc >= delta_k] / sum(w)``; columns are independent. Single-label: the
-        votes relative to each class's quorum (ties broken by the experts' weighted mean
-        probability), normalised to sum to 1, so that ``predict`` is their arg-max. The raw
-        weighted votes of a multi-label model are ``predict_proba(X) * weights_.sum()``.
+        votes relative to each class's quorum (classes tied for the most votes ranked by the
+        experts' weighted mean probability), normalised to sum to 1, so that ``predict`` is
+        their arg-max. The raw weighted votes of a multi-label model are
+        ``predict_proba(X) * weights_.sum()``.
 
         Parameters
         ----------
@@ -469,9 +520,10 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        votes, ranking = self._votes(X)
+        votes, mean_proba = self._votes(X)
         if self.multilabel_:
             return votes / self.weights_.sum()
+        ranking = self._ranking(votes, mean_proba)
         totals = ranking.sum(axis=1, keepdims=True)
         uniform = np.full_like(ranking, 1 / ranking.shape[1])
         return np.divide(ranking, totals, out=uniform, where=totals > 0)
@@ -481,7 +533,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
 
         Multi-label: every class whose votes reach its quorum. Single-label: the class whose
         votes are largest relative to its quorum, ties broken by the experts' weighted mean
-        probability.
+        probability. This is the decision the search optimised.
 
         Parameters
         ----------
@@ -491,24 +543,29 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        votes, ranking = self._votes(X)
-        indicator = reaches_quorum(votes, self.quorum_, self.weights_.sum())
-        return from_indicator(indicator, self.classes_, multilabel=self.multilabel_,
-                              scores=ranking)
+        votes, mean_proba = self._votes(X)
+        if self.multilabel_:
+            return reaches_quorum(votes, self.quorum_, self.weights_.sum()).astype(np.int64)
+        decision = single_label_decision(votes, mean_proba, self.quorum_, self.weights_.sum())
+        return self.classes_[decision]
 
     def _votes(self, X):
-        """Weighted votes, and for single-label models the score that ranks the classes.
-
-        The ranking score is the votes relative to each class's quorum, ties broken by the
-        experts' weighted mean probability; multi-label models need no ranking (None).
-        """
+        """Weighted votes and, for single-label models, the weighted mean probability."""
         check_is_fitted(self)
         expert_proba, _ = self._predict_all(self.experts_, X)
         votes = weighted_votes(expert_proba, self.thresholds_, self.weights_)
         if self.multilabel_:
             return votes, None
-        mean_proba = np.tensordot(self.weights_, expert_proba, axes=1) / self.weights_.sum()
-        return votes, votes / self.quorum_ + _TIE_BREAK * mean_proba
+        return votes, np.tensordot(self.weights_, expert_proba, axes=1) / self.weights_.sum()
+
+    def _ranking(self, votes, mean_proba):
+        """Single-label class scores whose arg-max is ``predict``: the vote share relative to
+        the quorum, and for the classes tied at the top, the top share plus a tiny multiple of
+        their mean probability (the tie-break of :func:`single_label_decision`)."""
+        share = votes / (self.quorum_ * self.weights_.sum())
+        top = share.max(axis=1, keepdims=True)
+        tied = share >= top - QUORUM_SLACK
+        return np.where(tied, top + _TIE_BREAK * mean_proba, share)
 
     def get_metadata_routing(self):
         """Routing of fit parameters (e.g. ``boxes``) to every expert's ``fit``.
@@ -554,11 +611,24 @@ def _fit_and_time(expert, X_train, y_train, params, X_test, classes, multilabel)
 
 
 def _columns(expert, classes, multilabel):
-    """Columns of the expert's probabilities in the order of ``classes``."""
-    if multilabel:
+    """Columns of the expert's probabilities in the order of ``classes``.
+
+    Multi-label experts whose ``classes_`` name their columns are matched by name; others
+    (e.g. a multi-output forest, whose ``classes_`` are per-label [0, 1]) by position.
+    """
+    known = _column_names(expert) if multilabel else np.asarray(expert.classes_)
+    if known is None or (multilabel and set(known.tolist()) != set(np.asarray(classes).tolist())):
         return np.arange(len(classes))
-    known = list(expert.classes_)
-    return np.array([known.index(c) for c in classes])
+    known = known.tolist()
+    return np.array([known.index(c) for c in np.asarray(classes).tolist()])
+
+
+def _column_names(expert):
+    """A multi-label expert's column names, or None when ``classes_`` does not name columns."""
+    classes = getattr(expert, "classes_", None)
+    if classes is None or isinstance(classes, list) or np.ndim(classes) != 1:
+        return None
+    return np.asarray(classes)
 
 
 def _check_prefit(name, expert):
@@ -576,26 +646,51 @@ def _classes_of(experts, names, y):
     """Classes shared by prefit experts, checked against each other and against y."""
     multilabel = np.ndim(y) == 2 and np.shape(y)[1] > 1
     if multilabel:
-        counts = {name: len(e.classes_) for name, e in zip(names, experts)}
-        if len(set(counts.values())) > 1:
-            raise ValueError(f"Experts predict different numbers of labels: {counts}.")
-        indicator, classes, _ = to_indicator(y)
-        if indicator.shape[1] != next(iter(counts.values())):
+        classes, indicator = _multilabel_classes(experts, names, y)
+    else:
+        reference = np.asarray(experts[0].classes_)
+        for name, expert in zip(names[1:], experts[1:]):
+            if set(np.asarray(expert.classes_).tolist()) != set(reference.tolist()):
+                raise ValueError(
+                    f"Experts know different classes: {names[0]!r} has {list(reference)}, "
+                    f"{name!r} has {list(expert.classes_)}. Every expert must predict the same "
+                    "classes."
+                )
+        classes = np.sort(reference)
+        try:
+            indicator, _, _ = to_indicator(y, classes=classes)
+        except ValueError as exc:
+            raise ValueError(f"y holds a class no expert knows. {exc}") from exc
+    if len(indicator) < 2 or np.count_nonzero(indicator.any(axis=0)) < 2:
+        present = classes[indicator.any(axis=0)].tolist()
+        raise ValueError(
+            f"The tuning data has {len(indicator)} sample(s) and the classes {present}; tuning "
+            "thresholds and weights needs two or more classes present. Pass validation data "
+            "that holds every class."
+        )
+    return classes, multilabel, indicator
+
+
+def _multilabel_classes(experts, names, y):
+    """Indicator columns of a multi-label y, matched to the experts' columns by name."""
+    counts = {name: len(e.classes_) for name, e in zip(names, experts)}
+    if len(set(counts.values())) > 1:
+        raise ValueError(f"Experts predict different numbers of labels: {counts}.")
+    indicator, classes, _ = to_indicator(y)
+    if indicator.shape[1] != next(iter(counts.values())):
+        raise ValueError(
+            f"y has {indicator.shape[1]} indicator columns but the experts predict "
+            f"{next(iter(counts.values()))} labels."
+        )
+    if getattr(y, "columns", None) is None:  # a plain array: columns match by position
+        return classes, indicator
+    for name, expert in zip(names, experts):
+        known = _column_names(expert)
+        if known is not None and set(known.tolist()) != set(classes.tolist()):
             raise ValueError(
-                f"y has {indicator.shape[1]} indicator columns but the experts predict "
-                f"{next(iter(counts.values()))} labels."
+                f"Expert {name!r} predicts the columns {known.tolist()} but y's columns are "
+                f"{classes.tolist()}; columns are matched by name. Give y the experts' column "
+                "names (e.g. a DataFrame with those columns), or a plain array to match by "
+                "position."
             )
-        return classes, True, indicator
-    reference = np.asarray(experts[0].classes_)
-    for name, expert in zip(names[1:], experts[1:]):
-        if set(np.asarray(expert.classes_).tolist()) != set(reference.tolist()):
-            raise ValueError(
-                f"Experts know different classes: {names[0]!r} has {list(reference)}, {name!r} "
-                f"has {list(expert.classes_)}. Every expert must predict the same classes."
-            )
-    classes = np.sort(reference)
-    try:
-        indicator, _, _ = to_indicator(y, classes=classes)
-    except ValueError as exc:
-        raise ValueError(f"y holds a class no expert knows. {exc}") from exc
-    return classes, False, indicator
+    return classes, indicator
