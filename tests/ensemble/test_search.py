@@ -4,10 +4,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import precision_score, recall_score
 
-from skmoe.ensemble import coordinate_search, reaches_quorum, weighted_votes
+from skmoe.ensemble import (
+    coordinate_search,
+    reaches_quorum,
+    single_label_decision,
+    weighted_votes,
+)
 from skmoe.ensemble._rule import QUORUM_SLACK
+from skmoe.ensemble._search import vote_objective
 
-from ._instances import INSTANCES, random_instance, rule_objective
+from ._instances import (
+    INSTANCES,
+    brute_force_optimum,
+    random_instance,
+    rule_objective,
+    tiny_instance,
+)
 
 
 @settings(max_examples=40, deadline=None)
@@ -113,3 +125,65 @@ def test_threads_give_the_same_result():
     np.testing.assert_array_equal(threaded.thresholds, sequential.thresholds)
     np.testing.assert_array_equal(threaded.weights, sequential.weights)
     assert threaded.history == sequential.history
+
+
+def test_restart_finds_the_joint_move():
+    """The issue's example: one coordinate at a time stops at 1.25; the optimum is 2.0."""
+    proba = np.array([[[1.0], [0.9], [0.6], [0.7]], [[0.4], [1.0], [1.0], [0.7]]])
+    y = np.array([[1], [0], [0], [0]])
+    assert coordinate_search(proba, y).score == pytest.approx(2.0)
+
+
+def test_search_reaches_the_global_optimum_of_tiny_problems():
+    """On tiny random problems the search finds the brute-force optimum almost always."""
+    found = [coordinate_search(*tiny_instance(seed)).score >=
+             brute_force_optimum(*tiny_instance(seed)) - 1e-9 for seed in range(120)]
+    assert np.mean(found) >= 0.92
+
+
+def test_single_label_score_is_that_of_the_decision():
+    """With 1-D y the score is the objective of the one class the rule predicts."""
+    proba, y = random_instance(3, 3, 60, 4, 2)
+    labels = np.random.default_rng(3).integers(0, 4, 60)
+    result = coordinate_search(proba, labels)
+    votes = weighted_votes(proba, result.thresholds, result.weights)
+    decision = single_label_decision(votes, np.tensordot(result.weights, proba, axes=1),
+                                     np.full(4, 0.5), result.weights.sum())
+    assert result.score == pytest.approx(
+        vote_objective(proba, labels, result.thresholds, result.weights))
+    assert result.score == pytest.approx(
+        (precision_score(labels, decision, average="macro", zero_division=0)
+         + recall_score(labels, decision, average="macro", zero_division=0)))
+
+
+def test_plateau_keeps_the_start_and_takes_middles():
+    """A start that is optimal stays; a move lands mid-way between scores, not on one."""
+    y = np.array([[1], [1], [0], [0]])
+    confident = np.array([[[0.9], [0.8], [0.1], [0.2]]])
+    assert coordinate_search(confident, y).thresholds[0] == 0.5  # 0.5 is already optimal
+    shifted = np.array([[[0.4], [0.35], [0.1], [0.2]]])  # the optimum is (0.2, 0.35]
+    assert coordinate_search(shifted, y).thresholds[0] == pytest.approx(0.275, abs=0.01)
+
+
+_PROBA = np.full((2, 4, 2), 0.5)
+_Y = np.array([[1, 0], [0, 1], [1, 0], [0, 1]])
+
+
+@pytest.mark.parametrize("proba, y, kwargs, err_msg", [
+    (np.where(np.eye(4, 2, dtype=bool), np.nan, _PROBA), _Y, {}, "NaN"),
+    (_PROBA * 3, _Y, {}, r"\[0, 1\]"),
+    (_PROBA[0], _Y, {}, "shape \\(n_experts, n_samples, n_classes\\)"),
+    (_PROBA, _Y[:3], {}, "y_true must have shape"),
+    (_PROBA, np.array([0, 1, 2, 0]), {}, "class indices"),
+    (_PROBA, _Y * 2, {}, "0/1 indicator"),
+    (_PROBA, _Y, {"weights": [-1, 3]}, "non-negative"),
+    (_PROBA, _Y, {"weights": [0, 0]}, "positive sum"),
+    (_PROBA, _Y, {"weights": [1, 1, 1]}, "one value per expert"),
+    (_PROBA, _Y, {"quorum": 1.5}, r"quorum must lie in \(0, 1\]"),
+    (_PROBA, _Y, {"thresholds": [0.5, 1.5]}, r"thresholds must lie in \[0, 1\]"),
+    (_PROBA, _Y, {"max_iter": 0}, "max_iter"),
+])
+def test_bad_search_input(proba, y, kwargs, err_msg):
+    """The public search validates its input like a scikit-learn function."""
+    with pytest.raises(ValueError, match=err_msg):
+        coordinate_search(proba, y, **kwargs)

@@ -4,6 +4,8 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
@@ -20,7 +22,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmoe import MultiExpertVotingClassifier, TwoStagePipeline
-from skmoe.ensemble import coordinate_search
+from skmoe.ensemble import confusion_counts, coordinate_search, f1, precision_plus_recall
 
 EXPECTED_FAILED_CHECKS = {
     "check_classifiers_multilabel_output_format_predict_proba": (
@@ -365,3 +367,103 @@ def test_lengths_must_match(data, prefit_experts):
     """X and y of different lengths are refused before any expert runs."""
     with pytest.raises(ValueError, match="different lengths"):
         MultiExpertVotingClassifier(_frozen(prefit_experts)).fit(data[2], data[3][:-1])
+
+
+class ScoresExpert(ClassifierMixin, BaseEstimator):
+    """A prefit expert whose probabilities are given: X holds row indices into them."""
+
+    def __init__(self, proba=None, classes=None):
+        self.proba = proba
+        self.classes = classes
+
+    def fit(self, X, y):
+        self.classes_ = np.asarray(self.classes)
+        return self
+
+    def predict_proba(self, X):
+        return self.proba[np.asarray(X).ravel()]
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n_experts=st.integers(1, 3), n_classes=st.integers(2, 4),
+       multilabel=st.booleans(), scope=st.sampled_from(["expert", "expert_class"]),
+       quorum=st.sampled_from([0.3, 0.5, 1.0]), objective=st.sampled_from(["precision_recall",
+                                                                            "f1"]))
+def test_best_score_is_the_objective_of_predict(seed, n_experts, n_classes, multilabel, scope,
+                                                 quorum, objective):
+    """best_score_ equals the objective of predict(X_tune) against y_tune, guard or not."""
+    rng = np.random.default_rng(seed)
+    n_samples = 40
+    labels = rng.integers(0, n_classes, n_samples)
+    labels[:n_classes] = np.arange(n_classes)
+    truth = labels[:, None] == np.arange(n_classes)
+    if multilabel:
+        truth |= rng.random(truth.shape) < 0.2
+    skill = rng.uniform(0, 2, (n_experts, 1, 1))
+    proba = np.round(1 / (1 + np.exp(-(skill * (2 * truth - 1)
+                                       + rng.normal(size=(n_experts, *truth.shape))))), 1)
+    classes = np.arange(n_classes)
+    experts = [(f"e{k}", FrozenEstimator(ScoresExpert(proba[k], classes).fit(None, None)))
+               for k in range(n_experts)]
+    X = np.arange(n_samples)[:, None]
+    y = truth.astype(int) if multilabel else labels
+    ensemble = MultiExpertVotingClassifier(experts, threshold_scope=scope, quorum=quorum,
+                                           objective=objective, guard_resamples=2,
+                                           random_state=0).fit(X, y)
+    predicted = ensemble.predict(X)
+    pred_indicator = predicted if multilabel else predicted[:, None] == classes
+    metric = precision_plus_recall if objective == "precision_recall" else f1
+    expected = np.mean(metric(*confusion_counts(truth if multilabel else labels[:, None] ==
+                                                classes, pred_indicator)))
+    assert ensemble.best_score_ == pytest.approx(expected, abs=1e-9)
+
+
+def test_multilabel_columns_are_matched_by_name():
+    """Experts fitted on columns a, b, c tune on a y ordered c, a, b as on a, b, c."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 5))
+    Y = pd.DataFrame((X[:, :3] + rng.normal(0, 0.5, (400, 3)) > 0.3).astype(int),
+                     columns=["a", "b", "c"])
+    experts = _frozen([("two_stage", TwoStagePipeline(
+        LogisticRegression(), RandomForestClassifier(20, random_state=0),
+        background_class="a").fit(X[:250], Y[:250]))])
+    ordered = MultiExpertVotingClassifier(experts, guard_resamples=0).fit(X[250:], Y[250:])
+    shuffled = MultiExpertVotingClassifier(experts, guard_resamples=0).fit(
+        X[250:], Y[250:][["c", "a", "b"]])
+    assert list(shuffled.classes_) == ["c", "a", "b"]
+    assert shuffled.best_score_ == pytest.approx(ordered.best_score_)
+    np.testing.assert_array_equal(shuffled.predict(X[:20]),
+                                  ordered.predict(X[:20])[:, [2, 0, 1]])
+    with pytest.raises(ValueError, match="columns are matched by name"):
+        MultiExpertVotingClassifier(experts).fit(X[250:], Y[250:].set_axis(["x", "y", "z"],
+                                                                           axis=1))
+
+
+@pytest.mark.parametrize("rows", [slice(0, 1), np.flatnonzero(_bad_input_cases()[1] == 0)])
+def test_prefit_tuning_data_needs_two_classes(rows):
+    """Prefit experts refuse tuning data with one sample or one class."""
+    X, y, _ = _bad_input_cases()
+    nb = FrozenEstimator(GaussianNB().fit(X, y))
+    with pytest.raises(ValueError, match="needs two or more classes present"):
+        MultiExpertVotingClassifier([("nb", nb)]).fit(X[rows], y[rows])
+
+
+def test_guard_falls_back_to_the_plain_vote_on_neu(data_root):
+    """NEU-DET's real experts: the guard keeps the plain vote, which wins on the test images."""
+    saved = np.load(data_root / "expert-probas" / "neu-det-224.npz", allow_pickle=True)
+    classes = saved["classes"]
+    n_val = len(saved["y_val"])
+    proba = np.concatenate([saved["P_val"], saved["P_test"]], axis=1)
+    experts = [(str(name), FrozenEstimator(ScoresExpert(proba[k], classes).fit(None, None)))
+               for k, name in enumerate(saved["names"])]
+    X_val, X_test = np.arange(n_val)[:, None], np.arange(n_val, proba.shape[1])[:, None]
+    ensemble = MultiExpertVotingClassifier(experts, random_state=0).fit(X_val, saved["y_val"])
+    plain = MultiExpertVotingClassifier(experts, thresholds=0.5, weights="uniform").fit(
+        X_val, saved["y_val"])
+    assert ensemble.guard_gains_.shape == (20,)
+    assert not ensemble.tuning_kept_
+    np.testing.assert_array_equal(ensemble.thresholds_, 0.5)
+    np.testing.assert_array_equal(ensemble.weights_, 1.0)
+    assert ensemble.best_score_ == pytest.approx(plain.best_score_)
+    np.testing.assert_array_equal(ensemble.predict(X_test), plain.predict(X_test))
+    assert ensemble.score(X_test, saved["y_test"]) == pytest.approx(178 / 180)
