@@ -195,13 +195,14 @@ def main(argv=None):
     parser.add_argument("--guard-resamples", type=int, default=10)
     parser.add_argument("--n-jobs", type=int, default=-1)
     args = parser.parse_args(argv)
-    repeats = 3 if args.quick else args.repeats
+    repeats = 2 if args.quick else args.repeats
+    guard_resamples = 2 if args.quick else args.guard_resamples
     root = os.environ.get("SKMOE_DATA")
     all_ok = True
-    for name, proba, y in data_sets(root, n_synthetic=200 if args.quick else 500):
+    for name, proba, y in data_sets(root, n_synthetic=120 if args.quick else 500):
         start = time.perf_counter()
         results = Parallel(n_jobs=args.n_jobs)(
-            delayed(one_repeat)(proba, y, seed, args.guard_resamples) for seed in range(repeats))
+            delayed(one_repeat)(proba, y, seed, guard_resamples) for seed in range(repeats))
         lower, over_best, over_plain = report(name, results)
         print(f"({time.perf_counter() - start:.0f} s)")
         if "(real)" in name:

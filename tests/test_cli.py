@@ -44,6 +44,15 @@ def test_benchmark_quick_mode_passes():
     assert "never below (b), (c) or (d) in objective: yes" in result.stdout
 
 
+def test_generalization_benchmark_quick_mode_runs():
+    """The generalization benchmark's quick mode prints every data set's table and verdict."""
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_generalization.py"),
+                             "--quick", "--n-jobs", "1"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "## mixed experts, single-label (synthetic)" in result.stdout
+    assert "| tuned (P+R) |" in result.stdout and "all targets met:" in result.stdout
+
+
 def test_expert_benchmark_quick_mode_runs():
     """The expert throughput benchmark's quick mode runs and prints its table."""
 

@@ -116,7 +116,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
     n_jobs : int, default=None
         Experts fitted and run in parallel through joblib; ``None`` means 1 unless in a
         ``joblib.parallel_config`` context (e.g. ``backend="dask"`` for a dask cluster). Any
-        other value also runs the search's two runs in two threads.
+        other value also runs the search's restarts in threads.
     verbose : int, default=0
         Progress of fitting and of the search when > 0.
     random_state : int, RandomState instance or None, default=None
