@@ -32,10 +32,9 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import make_scorer, precision_score, recall_score
 from sklearn.model_selection import TunedThresholdClassifierCV
-
-from sklearn.frozen import FrozenEstimator
 
 from skmoe import MultiExpertVotingClassifier
 from skmoe.ensemble import coordinate_search, reaches_quorum, weighted_votes

@@ -37,18 +37,17 @@ Objectives that are not functions of per-class confusion counts fall back to the
 
 import hashlib
 import os
-from numbers import Integral, Real
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
 
+from ..utils._labels import check_probabilities
 from ._choice import DECIMALS
 from ._objectives import COUNT_OBJECTIVES
-from ._rule import per_class_thresholds
 from ._steps import DEFAULT_THRESHOLD_GRID, DEFAULT_WEIGHT_GRID, _GridSteps, _SweepSteps
 from ._vote_state import _VoteState
-from ..utils._labels import check_probabilities
 
 # Below this many (expert, sample, class) cells, starting threads costs more than it saves.
 _THREADS_FROM_CELLS = 200_000
@@ -147,8 +146,8 @@ def coordinate_search(
         threads pay for their start.
     callback : callable, default=None
         Called as ``callback(run, n_iter, score)`` after every cycle, ``run`` being one of
-        ``"grid"``, ``"coarse"``, ``"fine"`` (coarse-to-fine), ``"exact"`` or ``"thresholds=<level>"``
-        (progress output).
+        ``"grid"``, ``"coarse"``, ``"fine"`` (coarse-to-fine), ``"exact"`` or
+        ``"thresholds=<level>"`` (progress output).
 
     Returns
     -------
@@ -268,21 +267,31 @@ def _check_search_inputs(expert_proba, y_true, *, quorum, thresholds, weights, o
 
 def _run(state, steps, name, *, learn_thresholds, learn_weights, max_iter, tol, callback,
          history=None):
-    """Alternate threshold and weight steps until a cycle gains at most ``tol``."""
+    """Alternate threshold and weight steps until a cycle gains at most ``tol``.
+
+    A step depends only on the current thresholds and weights, so a step that already ran
+    since the last change of either would do nothing again: it is skipped.
+    """
     history = [state.score()] if history is None else list(history)
     order = _strongest_first(state)
+    ran_at = {}  # step -> state.changes when it last ran
+
+    def step(key, function, *args):
+        if ran_at.get(key) != state.changes:
+            function(state, *args)
+            ran_at[key] = state.changes
+        history.append(state.score())
+
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         start = history[-1]
         if learn_thresholds:
             for k in order:
                 for rows in state.threshold_scopes():
-                    steps.threshold(state, k, rows)
-                    history.append(state.score())
+                    step(("threshold", k, rows.start), steps.threshold, k, rows)
         if learn_weights and state.n_experts > 1:
             for k in order:
-                steps.weight(state, k)
-                history.append(state.score())
+                step(("weight", k), steps.weight, k)
         if callback is not None:
             callback(name, n_iter, history[-1])
         if history[-1] - start <= tol:

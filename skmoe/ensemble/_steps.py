@@ -137,7 +137,7 @@ class _SweepSteps:
                                  _share(ends, others_total), state.score())
         if run is None:
             return
-        first, last, low, high = run
+        first, _, low, high = run
         if high > low:
             middle = (low + high) / 2
             weight = middle * others_total / (1 - middle)

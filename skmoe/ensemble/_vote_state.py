@@ -39,6 +39,7 @@ class _VoteState:
         self.raw_quorum = np.broadcast_to(np.asarray(quorum, dtype=float), (self.n_classes,))
         self.quorum = (self.raw_quorum - QUORUM_SLACK)[:, None]
         self.per_class = per_class
+        self.changes = 0  # number of threshold and weight changes so far
         # thresholds[c, k]: class-major like the rest.
         self.thresholds = per_class_thresholds(thresholds, self.n_experts,
                                                self.n_classes).T.copy()
@@ -109,6 +110,7 @@ class _VoteState:
 
     def set_threshold(self, k, rows, threshold):
         self._score = None
+        self.changes += 1
         # Only cells whose score lies between the old and the new threshold change; update
         # those alone rather than every cell.
         hits = self.hits[k, rows].reshape(-1)
@@ -143,6 +145,7 @@ class _VoteState:
 
     def set_weight(self, k, weight):
         self._score = None
+        self.changes += 1
         self.votes += (weight - self.weights[k]) * self.hits[k]
         if self.single_label:
             self.mean_proba += (weight - self.weights[k]) * self.proba[k]

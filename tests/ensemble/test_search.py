@@ -152,8 +152,8 @@ def test_single_label_score_is_that_of_the_decision():
     assert result.score == pytest.approx(
         vote_objective(proba, labels, result.thresholds, result.weights))
     assert result.score == pytest.approx(
-        (precision_score(labels, decision, average="macro", zero_division=0)
-         + recall_score(labels, decision, average="macro", zero_division=0)))
+        precision_score(labels, decision, average="macro", zero_division=0)
+         + recall_score(labels, decision, average="macro", zero_division=0))
 
 
 def test_plateau_keeps_the_start_and_takes_middles():
