@@ -28,7 +28,9 @@ of the widest optimal stretch (see :mod:`._choice`). The search stops when a cyc
 on a tie: coarse-to-fine from the given start (steps restricted to the grids until they stop
 improving, then exact; its coarse phase reproduces the grid search step for step, so the result
 is never below the grid search), exact steps from the given start, and, when thresholds are
-learned, exact steps from every threshold at each of a few common levels. Experts are visited
+learned, exact steps from every threshold at each of a few common levels (beyond 20,000
+samples these run on a subsample of 20,000, and only the best of them is refined on every
+sample, so that restarts cost little on large data). Experts are visited
 strongest first (by their own objective), which makes the result follow a permutation of the
 experts.
 
@@ -53,6 +55,9 @@ from ._vote_state import _VoteState
 _THREADS_FROM_CELLS = 200_000
 # Common starting thresholds of the restarts.
 RESTART_LEVELS = (0.2, 0.35, 0.65, 0.8)
+# Beyond this many samples the restarts run on a subsample of this size, and only the best of
+# them is refined on every sample.
+_SCREEN_SAMPLES = 20_000
 
 
 @dataclass
@@ -184,15 +189,30 @@ def coordinate_search(
             fine.start = "coarse-to-fine"
             return fine
 
-        def exact(start_thresholds, start_weights, name):
-            state = _VoteState(proba, truth, quorum, start_thresholds, start_weights,
-                               per_class_thresholds, objective, single_label=single_label)
+        def exact(start_thresholds, start_weights, name, rows=slice(None)):
+            state = _VoteState(proba[:, :, rows], truth[:, rows], quorum, start_thresholds,
+                               start_weights, per_class_thresholds, objective,
+                               single_label=single_label)
             return _run(state, _SweepSteps(), name, **run)
 
-        starts = [coarse_to_fine] + [
-            lambda start=start: exact(*start)
-            for start in _restarts(thresholds, weights, state.n_experts, learn_thresholds)
-        ]
+        def screened(levels):
+            """Restarts on a subsample; the best on all samples is refined on all of them."""
+            rows = np.sort(np.random.default_rng(0).choice(
+                state.n_samples, _SCREEN_SAMPLES, replace=False))
+            candidates = [exact(level, weights, name, rows) for level, _, name in levels]
+            full_scores = [_VoteState(proba, truth, quorum, found.thresholds, found.weights,
+                                      per_class_thresholds, objective,
+                                      single_label=single_label).score()
+                           for found in candidates]
+            found = candidates[int(np.argmax(np.round(full_scores, DECIMALS)))]
+            return exact(found.thresholds, found.weights, f"{found.start} (screened)")
+
+        restarts = _restarts(thresholds, weights, state.n_experts, learn_thresholds)
+        starts = [coarse_to_fine, lambda: exact(*restarts[0])]
+        if len(restarts) > 1 and state.n_samples > _SCREEN_SAMPLES:
+            starts.append(lambda: screened(restarts[1:]))
+        else:
+            starts += [lambda start=start: exact(*start) for start in restarts[1:]]
         n_threads = _n_threads(n_jobs, proba.size, len(starts))
         if n_threads == 1:
             runs = [start() for start in starts]

@@ -120,7 +120,8 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
     verbose : int, default=0
         Progress of fitting and of the search when > 0.
     random_state : int, RandomState instance or None, default=None
-        Seed of the hold-out split (``cv`` a float) and of the guard's halvings.
+        Seed of the hold-out split (``cv`` a float) and of the guard's halvings (which use a
+        fixed seed when None, so that the same tuning data always gives the same decision).
 
     Attributes
     ----------
@@ -318,9 +319,11 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
 
     def _guard(self, expert_proba, y_tune, search_params):
         """Fall back to the starting vote unless tuning gains on held-out halves."""
+        # The same tuning data always gives the same decision, also with random_state=None.
+        seed = 0 if self.random_state is None else self.random_state
         self.guard_gains_ = resampled_gains(expert_proba, y_tune,
                                             n_resamples=self.guard_resamples,
-                                            random_state=self.random_state, **search_params)
+                                            random_state=seed, **search_params)
         self.tuning_kept_ = tuning_generalises(self.guard_gains_)
         if self.verbose:
             print(f"[MultiExpertVotingClassifier] guard: held-out gain "

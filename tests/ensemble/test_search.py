@@ -187,3 +187,17 @@ def test_bad_search_input(proba, y, kwargs, err_msg):
     """The public search validates its input like a scikit-learn function."""
     with pytest.raises(ValueError, match=err_msg):
         coordinate_search(proba, y, **kwargs)
+
+
+def test_screened_restarts_on_large_data(monkeypatch):
+    """Beyond the screening size, restarts run on a subsample; the result stays consistent."""
+    from skmoe.ensemble import _search
+
+    proba, y = random_instance(11, 3, 300, 3, 2)
+    full = coordinate_search(proba, y)
+    monkeypatch.setattr(_search, "_SCREEN_SAMPLES", 60)
+    screened = coordinate_search(proba, y)
+    assert screened.score == pytest.approx(
+        rule_objective(proba, y, screened.thresholds, screened.weights), abs=1e-9)
+    assert screened.score >= coordinate_search(proba, y, method="grid").score - 1e-12
+    assert screened.score >= full.history[0]
