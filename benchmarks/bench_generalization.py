@@ -192,7 +192,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few repeats, a smoke run")
     parser.add_argument("--repeats", type=int, default=200)
-    parser.add_argument("--guard-resamples", type=int, default=10)
+    parser.add_argument("--guard-resamples", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, default=-1)
     args = parser.parse_args(argv)
     repeats = 2 if args.quick else args.repeats

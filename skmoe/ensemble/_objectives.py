@@ -52,6 +52,10 @@ def count_objective_value(term, y_true, y_pred):
     return float(np.mean(term(*confusion_counts(y_true, y_pred))))
 
 
+# Events x classes up to which _sweep tracks every class's counts densely.
+_DENSE_SWEEP_CELLS = 1 << 16
+
+
 def _sweep(term, base_tp, base_fp, positives, event_class, d_tp, d_fp):
     """Objective after the first i events, for i = 0 .. n_events, applied in order.
 
@@ -61,6 +65,14 @@ def _sweep(term, base_tp, base_fp, positives, event_class, d_tp, d_fp):
     plus a cumulative sum of per-event term changes.
     """
     n_classes = len(base_tp)
+    if len(event_class) * n_classes <= _DENSE_SWEEP_CELLS:
+        # Few events: running counts of every class after every event, as dense cumulative
+        # sums (fewer, larger numpy calls than grouping by class).
+        one_hot = np.arange(n_classes) == np.asarray(event_class)[:, None]
+        tp = np.cumsum(one_hot * np.asarray(d_tp)[:, None], axis=0) + base_tp
+        fp = np.cumsum(one_hot * np.asarray(d_fp)[:, None], axis=0) + base_fp
+        values = term(tp, fp, positives).sum(axis=1)
+        return np.concatenate(([term(base_tp, base_fp, positives).sum()], values)) / n_classes
     # Group the events by class (a stable radix sort, so each class keeps the sweep order);
     # within a class the running counts are plain cumulative sums.
     by_class = np.argsort(event_class, kind="stable")

@@ -27,8 +27,8 @@ of the widest optimal stretch (see :mod:`._choice`). The search stops when a cyc
 **Restarts.** The search runs from several starts and keeps the best result, the earlier start
 on a tie: coarse-to-fine from the given start (steps restricted to the grids until they stop
 improving, then exact; its coarse phase reproduces the grid search step for step, so the result
-is never below the grid search), exact steps from the given start, and, when thresholds are
-learned, exact steps from every threshold at each of a few common levels (beyond 20,000
+is never below the grid search) and, when thresholds are learned, exact steps from every
+threshold at each of a few common levels (beyond 20,000
 samples these run on a subsample of 20,000, and only the best of them is refined on every
 sample, so that restarts cost little on large data). Experts are visited
 strongest first (by their own objective), which makes the result follow a permutation of the
@@ -75,9 +75,9 @@ class SearchResult:
     n_iter : int
         Number of cycles of the returned run.
     start : str
-        Which start the returned run began from: ``"coarse-to-fine"`` or ``"exact"`` (the
-        given start), ``"thresholds=<level>"`` (every threshold starting at that level), or
-        ``"grid"``.
+        Which start the returned run began from: ``"coarse-to-fine"`` (the given start),
+        ``"thresholds=<level>"`` (every threshold starting at that level, with
+        ``" (screened)"`` when chosen on a subsample), or ``"grid"``.
     """
 
     thresholds: np.ndarray
@@ -151,8 +151,8 @@ def coordinate_search(
         threads pay for their start.
     callback : callable, default=None
         Called as ``callback(run, n_iter, score)`` after every cycle, ``run`` being one of
-        ``"grid"``, ``"coarse"``, ``"fine"`` (coarse-to-fine), ``"exact"`` or
-        ``"thresholds=<level>"`` (progress output).
+        ``"grid"``, ``"coarse"``, ``"fine"`` (coarse-to-fine) or ``"thresholds=<level>"``
+        (progress output).
 
     Returns
     -------
@@ -207,12 +207,12 @@ def coordinate_search(
             found = candidates[int(np.argmax(np.round(full_scores, DECIMALS)))]
             return exact(found.thresholds, found.weights, f"{found.start} (screened)")
 
-        restarts = _restarts(thresholds, weights, state.n_experts, learn_thresholds)
-        starts = [coarse_to_fine, lambda: exact(*restarts[0])]
-        if len(restarts) > 1 and state.n_samples > _SCREEN_SAMPLES:
-            starts.append(lambda: screened(restarts[1:]))
+        restarts = _restarts(weights, learn_thresholds)
+        starts = [coarse_to_fine]
+        if restarts and state.n_samples > _SCREEN_SAMPLES:
+            starts.append(lambda: screened(restarts))
         else:
-            starts += [lambda start=start: exact(*start) for start in restarts[1:]]
+            starts += [lambda start=start: exact(*start) for start in restarts]
         n_threads = _n_threads(n_jobs, proba.size, len(starts))
         if n_threads == 1:
             runs = [start() for start in starts]
@@ -320,19 +320,19 @@ def _run(state, steps, name, *, learn_thresholds, learn_weights, max_iter, tol, 
                         n_iter, name)
 
 
-def _restarts(thresholds, weights, n_experts, learn_thresholds):
+def _restarts(weights, learn_thresholds):
     """(thresholds, weights, name) of the exact runs beside coarse-to-fine, in order of priority.
 
     A coordinate step cannot move two thresholds at once, so a vote can stall where only a
     joint move gains (two experts' thresholds together, under a majority). Starting every
     threshold from a few common levels reached the global optimum of 96% of 1,000 tiny random
-    problems (brute force, ``benchmarks/bench_search.py``), against 85% from 0.5 alone; starts
-    with all the weight on one expert, or random starts, added less for their cost.
+    problems (brute force, ``benchmarks/bench_search.py``), against 85% from the given start
+    alone; starts with all the weight on one expert, or random starts, added less for their
+    cost, and exact steps from the given start (beside coarse-to-fine) nothing.
     """
-    starts = [(thresholds, weights, "exact")]
-    if learn_thresholds:
-        starts += [(level, weights, f"thresholds={level}") for level in RESTART_LEVELS]
-    return starts
+    if not learn_thresholds:
+        return []
+    return [(level, weights, f"thresholds={level}") for level in RESTART_LEVELS]
 
 
 def _n_threads(n_jobs, n_cells, n_runs):

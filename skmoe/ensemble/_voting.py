@@ -104,7 +104,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         Maximum number of search cycles (each visits every expert's threshold and weight).
     tol : float, default=1e-4
         The search stops when a cycle improves the objective by at most ``tol``.
-    guard_resamples : int, default=10
+    guard_resamples : int, default=5
         The guard: split the tuning data this many times into two random halves, tune on
         each half and score on the other. The tuned thresholds and weights are kept only when
         they beat the starting ones on the held-out halves on average and in at least three
@@ -210,7 +210,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         search="exact",
         max_iter=10,
         tol=1e-4,
-        guard_resamples=10,
+        guard_resamples=5,
         max_experts=None,
         n_jobs=None,
         verbose=0,

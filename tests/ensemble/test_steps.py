@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skmoe.ensemble import single_label_decision, weighted_votes
+from skmoe.ensemble import _objectives, single_label_decision, weighted_votes
 from skmoe.ensemble._objectives import COUNT_OBJECTIVES, count_objective_value
 from skmoe.ensemble._steps import _sweep, _SweepSteps
 
@@ -71,10 +71,13 @@ def test_weight_step_equals_brute_force(instance, quorum, data):
     assert (state.weights >= 0).all() and state.weights.sum() == pytest.approx(n_experts)
 
 
+@pytest.mark.parametrize("dense_cells", [0, 1 << 16])
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), n_events=st.integers(1, 30), n_classes=st.integers(1, 4))
-def test_sweep_matches_event_by_event_counting(seed, n_events, n_classes):
-    """The vectorised sweep gives the objective after every event, as counting one by one does."""
+def test_sweep_matches_event_by_event_counting(seed, n_events, n_classes, dense_cells):
+    """The vectorised sweep (grouped by class, or dense) gives the objective after every event,
+    as counting one by one does."""
+    _objectives._DENSE_SWEEP_CELLS = dense_cells
     rng = np.random.default_rng(seed)
     term = COUNT_OBJECTIVES["precision_recall"]
     cls = rng.integers(0, n_classes, n_events).astype(np.int16)
@@ -88,6 +91,7 @@ def test_sweep_matches_event_by_event_counting(seed, n_events, n_classes):
         tp[c] += a
         fp[c] += b
         expected.append(term(tp, fp, positives).mean())
+    _objectives._DENSE_SWEEP_CELLS = 1 << 16
     np.testing.assert_allclose(values, expected, atol=1e-12)
 
 
