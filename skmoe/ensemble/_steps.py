@@ -35,20 +35,15 @@ class _SweepSteps:
     def threshold(self, state, k, rows):
         if state.weights[k] == 0:
             return
-        if state.single_label:
-            breaks, values = single_label_threshold_profile(state, k, rows)
-        else:
-            breaks, values = _multilabel_threshold_profile(state, k, rows)
-        if breaks is None:
-            return
         if self.threshold_grid is not None:
-            # Value at grid point g: the candidate voting for every break at or above g.
-            above = len(breaks) - np.searchsorted(breaks[::-1], self.threshold_grid)
-            values = values[above]
-            best = middle_grid_point(values, state.score())
+            values = _threshold_grid_values(state, k, rows, self.threshold_grid)
+            best = None if values is None else middle_grid_point(values, state.score())
             if best is not None:
                 state.move(state.set_threshold, k, rows, self.threshold_grid[best],
                            expected=values[best])
+            return
+        breaks, values = _threshold_profile(state, k, rows)
+        if breaks is None:
             return
         # Candidate j votes for the j highest breaks: thresholds in (breaks[j], breaks[j-1]].
         run = widest_optimal_run(values, np.append(1.0, breaks), np.append(breaks, 0.0),
@@ -152,12 +147,37 @@ def _share(weights, others_total):
         return np.where(np.isinf(weights), 1.0, weights / (others_total + weights))
 
 
-def _multilabel_threshold_profile(state, k, rows):
-    """Breaks and objective values of expert k's threshold for indicator predictions.
+def _threshold_profile(state, k, rows):
+    """Distinct breaks of expert k's threshold (descending) and the objective voting for the
+    scores at or above each; (None, None) when the threshold decides nothing."""
+    if state.single_label:
+        return single_label_threshold_profile(state, k, rows)
+    undecided = _undecided_cells(state, k, rows)
+    return (None, None) if undecided is None else _threshold_sweep(state, *undecided)
+
+
+def _threshold_grid_values(state, k, rows, grid):
+    """The objective at every grid threshold of expert k; None when it decides nothing."""
+    if not state.single_label:  # count undecided cells per grid bin: no sort needed
+        undecided = _undecided_cells(state, k, rows)
+        return None if undecided is None else _threshold_histogram(state, *undecided, grid)
+    breaks, values = single_label_threshold_profile(state, k, rows)
+    if breaks is None:
+        return None
+    # At grid point g expert k votes for every break at or above g.
+    return values[len(breaks) - np.searchsorted(breaks[::-1], grid)]
+
+
+def _undecided_cells(state, k, rows):
+    """The cells whose indicator prediction expert k's threshold decides, and the base counts.
 
     A cell is decided when the other experts' votes reach the quorum without expert k, or
     cannot reach it even with k's vote; the undecided ones are predicted exactly when k votes.
-    Returns (None, None) when every cell is decided.
+
+    Returns
+    -------
+    (scores, cls, truth, tp, fp) of the undecided cells, with the counts of the decided ones;
+    None when every cell is decided.
     """
     weight = state.weights[k]
     # Votes include k's own where it votes, so compare them with the quorum shifted by k's
@@ -168,13 +188,13 @@ def _multilabel_threshold_profile(state, k, rows):
     decided = (votes >= need + weight) | (above & ~hits)
     undecided = np.flatnonzero(np.where(hits, above, votes >= need - weight) & ~decided)
     if undecided.size == 0:
-        return None, None
+        return None
     tp, fp = state.tp.copy(), state.fp.copy()
     tp[rows], fp[rows] = _counts(state.truth[rows], decided)
     scores = state.proba[k, rows].ravel()[undecided]
     cls = (rows.start + undecided // state.n_samples).astype(np.int16)
     truth = state.truth[rows].ravel()[undecided]
-    return _threshold_sweep(state, scores, cls, truth, tp, fp)
+    return scores, cls, truth, tp, fp
 
 
 def _threshold_sweep(state, scores, cls, truth, tp, fp):
@@ -189,6 +209,26 @@ def _threshold_sweep(state, scores, cls, truth, tp, fp):
     if distinct[0] >= 1.0:  # no threshold lies above a score of 1
         values[0] = -np.inf
     return distinct, values
+
+
+def _threshold_histogram(state, scores, cls, truth, tp, fp, grid):
+    """Objective at each grid threshold, from per-class histograms of the undecided scores.
+
+    A cell is predicted at ``grid[g]`` when its score reaches it, i.e. when more than g grid
+    points lie at or below its score; counting cells per (class, bin) and summing the bins
+    from the top gives every grid point's counts without sorting.
+    """
+    n_bins = len(grid) + 1
+    bins = np.searchsorted(grid, scores, side="right") + n_bins * cls
+    size = n_bins * state.n_classes
+    present = np.bincount(bins, weights=truth, minlength=size).reshape(state.n_classes, -1)
+    cells = np.bincount(bins, minlength=size).reshape(state.n_classes, -1)
+    # Predicted at grid[g]: cells in bins g + 1 and above.
+    gained_tp = np.cumsum(present[:, ::-1], axis=1)[:, ::-1][:, 1:]
+    gained_fp = np.cumsum((cells - present)[:, ::-1], axis=1)[:, ::-1][:, 1:]
+    terms = state.term(tp[:, None] + gained_tp, fp[:, None] + gained_fp,
+                       state.positives[:, None])
+    return terms.mean(axis=0)
 
 
 def _applied_at(weights, breakpoints, applied_on, applied_past):

@@ -66,14 +66,19 @@ class _VoteState:
             if self.single_label else None
         self.predicted = self.decide(self.votes, self.mean_proba, self.total_weight)
         self.tp, self.fp = _counts(self.truth, self.predicted)
-        # Each cell's voting pattern as a bit mask (bit k: expert k votes), for the weight step.
-        self.codes = None
-        if self.n_experts <= _MAX_CODED_EXPERTS:
-            self.codes = np.zeros((self.n_classes, self.n_samples), dtype=np.uint64)
-            for k, hits in enumerate(self.hits):
-                self.codes |= hits.astype(np.uint64) << np.uint64(k)
+        self._codes = None
         self._pattern_table = None
         self._score = None
+
+    @property
+    def codes(self):
+        """Each cell's voting pattern as a bit mask (bit k: expert k votes), for the weight
+        step; built when first needed, None beyond 63 experts."""
+        if self._codes is None and self.n_experts <= _MAX_CODED_EXPERTS:
+            self._codes = np.zeros((self.n_classes, self.n_samples), dtype=np.uint64)
+            for k, hits in enumerate(self.hits):
+                self._codes |= hits.astype(np.uint64) << np.uint64(k)
+        return self._codes
 
     @property
     def total_weight(self):
@@ -123,8 +128,8 @@ class _VoteState:
         hits[changed] = gained
         votes = self.votes[rows].reshape(-1)
         votes[changed] += np.where(gained, self.weights[k], -self.weights[k])
-        if self.codes is not None:
-            self.codes[rows].reshape(-1)[changed] ^= np.uint64(1) << np.uint64(k)
+        if self._codes is not None:
+            self._codes[rows].reshape(-1)[changed] ^= np.uint64(1) << np.uint64(k)
             self._pattern_table = None
         if self.single_label:  # one cell's vote can change another class's decision
             self._refresh(slice(None))
