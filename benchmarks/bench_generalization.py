@@ -195,7 +195,7 @@ def main(argv=None):
     parser.add_argument("--guard-resamples", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, default=-1)
     args = parser.parse_args(argv)
-    repeats = 2 if args.quick else args.repeats
+    repeats = 1 if args.quick else args.repeats
     guard_resamples = 2 if args.quick else args.guard_resamples
     root = os.environ.get("SKMOE_DATA")
     all_ok = True

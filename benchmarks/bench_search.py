@@ -262,7 +262,7 @@ def main(argv=None):
                  "(a) one thread, ns per cell*log2(cells)", "(b) seconds (objective)"],
                 scaling(sizes, 10, grid_up_to)))
 
-    n_problems = 100 if args.quick else 1000
+    n_problems = 40 if args.quick else 1000
     rate = global_optimum_rate(n_problems)
     print(f"\n## Global optimum on {n_problems} tiny problems\n\n(a) reaches the brute-force "
           f"optimum in {rate:.1%} of them (target 95%)")
