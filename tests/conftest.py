@@ -1,5 +1,7 @@
 import os
 import random
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -33,3 +35,18 @@ def data_root():
     if not root or not Path(root).is_dir():
         pytest.skip("real datasets not available: set SKMOE_DATA to the shared data folder")
     return Path(root)
+
+
+@pytest.fixture
+def run_benchmark():
+    """Run a script of benchmarks/ offline; return its stdout after checking it succeeded."""
+    root = Path(__file__).resolve().parents[1]
+
+    def run(script, *args):
+        result = subprocess.run([sys.executable, str(root / "benchmarks" / script), *args],
+                                capture_output=True, text=True,
+                                env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    return run

@@ -1,24 +1,15 @@
 """The ensemble benchmarks' --quick modes run (the benchmarks never rot) and meet their checks."""
 
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def test_benchmark_quick_mode_passes():
+def test_benchmark_quick_mode_passes(run_benchmark):
     """The search benchmark's quick mode runs and meets its objective targets."""
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_search.py"),
-                             "--quick"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "never below (b), (c) or (d) in objective: yes" in result.stdout
+    out = run_benchmark("bench_search.py", "--quick")
+    assert "never below (b), (c) or (d) in objective: yes" in out
+    assert "reaches the brute-force optimum in" in out
 
 
-def test_generalization_benchmark_quick_mode_runs():
+def test_generalization_benchmark_quick_mode_runs(run_benchmark):
     """The generalization benchmark's quick mode prints every data set's table and verdict."""
-    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_generalization.py"),
-                             "--quick", "--n-jobs", "1"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "## mixed experts, single-label (synthetic)" in result.stdout
-    assert "| tuned (P+R) |" in result.stdout and "all targets met:" in result.stdout
+    out = run_benchmark("bench_generalization.py", "--quick", "--n-jobs", "1")
+    assert "## mixed experts, single-label (synthetic)" in out
+    assert "| tuned (P+R) |" in out and "all targets met:" in out

@@ -36,19 +36,24 @@ def test_threshold_step_equals_brute_force(instance, objective, quorum, data):
         pytest.approx(state.score(), abs=1e-9)
 
 
+def _weight_step_start(instance, proba, data):
+    """Random thresholds, integer-ratio weights summing to K, and the expert to move."""
+    n_experts = proba.shape[0]
+    rng = np.random.default_rng(instance[0])
+    thresholds = rng.uniform(0.2, 0.8, n_experts)
+    weights = rng.integers(1, 4, n_experts).astype(float)
+    weights *= n_experts / weights.sum()
+    return n_experts, thresholds, weights, data.draw(st.integers(0, n_experts - 1))
+
+
 @settings(max_examples=80, deadline=None)
 @given(instance=INSTANCES, quorum=st.sampled_from([0.3, 0.5, 0.8]), data=st.data())
 def test_weight_step_equals_brute_force(instance, quorum, data):
     """A weight step reaches the best objective over every breakpoint and interval."""
     proba, y = random_instance(*instance)
-    n_experts = proba.shape[0]
-    if n_experts == 1:
+    if proba.shape[0] == 1:
         return
-    rng = np.random.default_rng(instance[0])
-    thresholds = rng.uniform(0.2, 0.8, n_experts)
-    weights = rng.integers(1, 4, n_experts).astype(float)
-    weights *= n_experts / weights.sum()
-    k = data.draw(st.integers(0, n_experts - 1))
+    n_experts, thresholds, weights, k = _weight_step_start(instance, proba, data)
     state = vote_state(proba, y, thresholds, weights, quorum)
     _SweepSteps().weight(state, k)
 
@@ -146,14 +151,9 @@ def test_single_label_threshold_step_equals_brute_force(instance, objective, quo
 def test_single_label_weight_step_equals_brute_force(instance, quorum, data):
     """Single-label: a weight step is at least as good as a fine scan of the weight."""
     proba, labels = _single_label_instance(instance)
-    n_experts = proba.shape[0]
-    if n_experts == 1:
+    if proba.shape[0] == 1:
         return
-    rng = np.random.default_rng(instance[0])
-    thresholds = rng.uniform(0.2, 0.8, n_experts)
-    weights = rng.integers(1, 4, n_experts).astype(float)
-    weights *= n_experts / weights.sum()
-    k = data.draw(st.integers(0, n_experts - 1))
+    n_experts, thresholds, weights, k = _weight_step_start(instance, proba, data)
     truth = labels[:, None] == np.arange(proba.shape[2])
     state = vote_state(proba, truth, thresholds, weights, quorum, single_label=True)
     start = state.score()
