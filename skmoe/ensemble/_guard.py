@@ -21,7 +21,7 @@ from ._search import coordinate_search, vote_objective
 MIN_WIN_SHARE = 0.75
 
 
-def resampled_gains(expert_proba, y_true, *, n_resamples=10, random_state=None,
+def resampled_gains(expert_proba, y_true, *, n_resamples=5, random_state=None,
                     **search_params):
     """Held-out gains of the search over its start, on repeated random halvings of the data.
 
@@ -30,7 +30,7 @@ def resampled_gains(expert_proba, y_true, *, n_resamples=10, random_state=None,
     expert_proba : ndarray of shape (n_experts, n_samples, n_classes)
     y_true : ndarray of shape (n_samples, n_classes) or (n_samples,)
         As in :func:`coordinate_search`: an indicator matrix or class indices.
-    n_resamples : int, default=10
+    n_resamples : int, default=5
         Number of random halvings; each half is tuned on once and scored on the other.
     random_state : int, RandomState instance or None, default=None
         Seed of the halvings.

@@ -190,10 +190,11 @@ def coordinate_search(
             return fine
 
         def exact(start_thresholds, start_weights, name, rows=slice(None)):
-            state = _VoteState(proba[:, :, rows], truth[:, rows], quorum, start_thresholds,
-                               start_weights, per_class_thresholds, objective,
-                               single_label=single_label)
-            return _run(state, _SweepSteps(), name, **run)
+            """Exact steps from another start, on all samples or on ``rows``."""
+            restart = _VoteState(proba[:, :, rows], truth[:, rows], quorum, start_thresholds,
+                                 start_weights, per_class_thresholds, objective,
+                                 single_label=single_label)
+            return _run(restart, _SweepSteps(), name, **run)
 
         def screened(levels):
             """Restarts on a subsample; the best on all samples is refined on all of them."""
