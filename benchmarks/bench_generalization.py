@@ -29,7 +29,7 @@ from joblib import Parallel, delayed
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
 from skmoe.datasets._split import stratified_partition
-from skmoe.ensemble import single_label_decision, weighted_votes
+from skmoe.ensemble import vote_decision
 from skmoe.ensemble._guard import resampled_gains, tuning_generalises
 from skmoe.ensemble._search import coordinate_search
 
@@ -100,16 +100,6 @@ def data_sets(root, n_synthetic):
 # --- methods --------------------------------------------------------------------------------
 
 
-def decide(proba, y_shape_ndim, thresholds=0.5, weights=None):
-    """Predictions of the vote: class indices (single-label) or an indicator (multi-label)."""
-    weights = np.ones(len(proba)) if weights is None else np.asarray(weights)
-    votes = weighted_votes(proba, thresholds, weights)
-    if y_shape_ndim == 2:
-        return (votes >= (0.5 - 1e-9) * weights.sum()).astype(int)
-    mean = np.tensordot(weights, proba, axes=1)
-    return single_label_decision(votes, mean, np.full(proba.shape[2], 0.5), weights.sum())
-
-
 def own_predict(proba_k, ndim):
     return (proba_k >= 0.5).astype(int) if ndim == 2 else proba_k.argmax(axis=1)
 
@@ -144,7 +134,7 @@ def one_repeat(proba, y, seed, guard_resamples):
     predictions = {
         "best expert": own_predict(P_test[best], ndim),
         "soft mean": own_predict(P_test.mean(axis=0), ndim),
-        "plain vote": decide(P_test, ndim),
+        "plain vote": vote_decision(P_test, single_label=ndim == 1),
     }
     variants = {
         "tuned (P+R)": dict(guard_resamples=guard_resamples),
@@ -155,7 +145,7 @@ def one_repeat(proba, y, seed, guard_resamples):
     }
     for name, params in variants.items():
         thresholds, weights = tuned(P_tune, y_tune, seed=seed, **params)
-        predictions[name] = decide(P_test, ndim, thresholds, weights)
+        predictions[name] = vote_decision(P_test, thresholds, weights, single_label=ndim == 1)
     return {name: scores(y_test, pred) for name, pred in predictions.items()}
 
 

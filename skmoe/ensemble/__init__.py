@@ -1,7 +1,7 @@
 """Multi-expert voting and the exact threshold and weight search behind it."""
 
 from ._objectives import COUNT_OBJECTIVES, confusion_counts, f1, precision_plus_recall
-from ._rule import reaches_quorum, single_label_decision, weighted_votes
+from ._rule import reaches_quorum, single_label_decision, vote_decision, weighted_votes
 from ._search import SearchResult, coordinate_search
 from ._voting import MultiExpertVotingClassifier
 
@@ -15,5 +15,6 @@ __all__ = [
     "precision_plus_recall",
     "reaches_quorum",
     "single_label_decision",
+    "vote_decision",
     "weighted_votes",
 ]

@@ -87,3 +87,32 @@ def single_label_decision(votes, mean_proba, quorum, total_weight, axis=-1):
     # Means equal up to rounding tie too; the first such class wins.
     best = mean_proba >= mean_proba.max(axis=axis, keepdims=True) - QUORUM_SLACK
     return np.argmax(best, axis=axis)
+
+
+def vote_decision(expert_proba, thresholds=0.5, weights=None, quorum=0.5, *, single_label):
+    """What the vote predicts: class indices (single-label) or a 0/1 indicator (multi-label).
+
+    Parameters
+    ----------
+    expert_proba : ndarray of shape (n_experts, n_samples, n_classes)
+    thresholds : float or ndarray of shape (n_experts,) or (n_experts, n_classes), default=0.5
+    weights : ndarray of shape (n_experts,), default=None
+        Equal weights when None.
+    quorum : float or ndarray of shape (n_classes,), default=0.5
+    single_label : bool
+        Whether to return the one class per sample (:func:`single_label_decision`) or every
+        class that reaches its quorum (:func:`reaches_quorum`).
+
+    Returns
+    -------
+    decision : ndarray of shape (n_samples,) or (n_samples, n_classes), int64
+    """
+    expert_proba = np.asarray(expert_proba)
+    n_experts, _, n_classes = expert_proba.shape
+    weights = np.ones(n_experts) if weights is None else np.asarray(weights, dtype=float)
+    votes = weighted_votes(expert_proba, thresholds, weights)
+    quorum = np.broadcast_to(np.asarray(quorum, dtype=float), (n_classes,))
+    if not single_label:
+        return reaches_quorum(votes, quorum, weights.sum()).astype(np.int64)
+    mean_proba = np.tensordot(weights, expert_proba, axes=1)
+    return single_label_decision(votes, mean_proba, quorum, weights.sum()).astype(np.int64)

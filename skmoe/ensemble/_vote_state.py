@@ -18,7 +18,6 @@ _MAX_CODED_EXPERTS = 63
 _MAX_DENSE_BITS = 16
 
 
-
 class _VoteState:
     """Hits, votes and confusion counts of one search, updated in place by every step.
 

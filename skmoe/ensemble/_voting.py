@@ -29,13 +29,7 @@ from ..utils._sklearn_compat import (
 )
 from ._guard import resampled_gains, tuning_generalises
 from ._objectives import COUNT_OBJECTIVES
-from ._rule import (
-    QUORUM_SLACK,
-    per_class_thresholds,
-    reaches_quorum,
-    single_label_decision,
-    weighted_votes,
-)
+from ._rule import QUORUM_SLACK, per_class_thresholds, vote_decision, weighted_votes
 from ._search import coordinate_search, vote_objective
 
 # In single-label predict_proba, classes tied on votes are ranked by the experts' mean
@@ -548,16 +542,17 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        votes, mean_proba = self._votes(X)
-        if self.multilabel_:
-            return reaches_quorum(votes, self.quorum_, self.weights_.sum()).astype(np.int64)
-        decision = single_label_decision(votes, mean_proba, self.quorum_, self.weights_.sum())
-        return self.classes_[decision]
+        decision = vote_decision(self._expert_proba(X), self.thresholds_, self.weights_,
+                                 self.quorum_, single_label=not self.multilabel_)
+        return decision if self.multilabel_ else self.classes_[decision]
+
+    def _expert_proba(self, X):
+        check_is_fitted(self)
+        return self._predict_all(self.experts_, X)[0]
 
     def _votes(self, X):
         """Weighted votes and, for single-label models, the weighted mean probability."""
-        check_is_fitted(self)
-        expert_proba, _ = self._predict_all(self.experts_, X)
+        expert_proba = self._expert_proba(X)
         votes = weighted_votes(expert_proba, self.thresholds_, self.weights_)
         if self.multilabel_:
             return votes, None

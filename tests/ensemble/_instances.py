@@ -3,7 +3,7 @@
 import numpy as np
 from hypothesis import strategies as st
 
-from skmoe.ensemble import reaches_quorum, weighted_votes
+from skmoe.ensemble import vote_decision
 from skmoe.ensemble._objectives import COUNT_OBJECTIVES, count_objective_value
 from skmoe.ensemble._vote_state import _VoteState
 
@@ -27,8 +27,7 @@ def vote_state(proba, y, thresholds, weights, quorum=0.5, per_class=False,
 
 def rule_objective(proba, y, thresholds, weights, quorum=0.5, objective="precision_recall"):
     """The objective straight from the voting rule."""
-    votes = weighted_votes(proba, thresholds, weights)
-    predicted = reaches_quorum(votes, quorum, np.sum(weights))
+    predicted = vote_decision(proba, thresholds, weights, quorum, single_label=False)
     return count_objective_value(COUNT_OBJECTIVES[objective], y, predicted)
 
 

@@ -7,7 +7,7 @@ from sklearn.metrics import precision_score, recall_score
 from skmoe.ensemble import (
     coordinate_search,
     reaches_quorum,
-    single_label_decision,
+    vote_decision,
     weighted_votes,
 )
 from skmoe.ensemble._rule import QUORUM_SLACK
@@ -146,9 +146,7 @@ def test_single_label_score_is_that_of_the_decision():
     proba, y = random_instance(3, 3, 60, 4, 2)
     labels = np.random.default_rng(3).integers(0, 4, 60)
     result = coordinate_search(proba, labels)
-    votes = weighted_votes(proba, result.thresholds, result.weights)
-    decision = single_label_decision(votes, np.tensordot(result.weights, proba, axes=1),
-                                     np.full(4, 0.5), result.weights.sum())
+    decision = vote_decision(proba, result.thresholds, result.weights, single_label=True)
     assert result.score == pytest.approx(
         vote_objective(proba, labels, result.thresholds, result.weights))
     assert result.score == pytest.approx(

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skmoe.ensemble import _objectives, single_label_decision, weighted_votes
+from skmoe.ensemble import _objectives, vote_decision
 from skmoe.ensemble._objectives import COUNT_OBJECTIVES, count_objective_value
 from skmoe.ensemble._steps import _sweep, _SweepSteps
 
@@ -109,10 +109,7 @@ def _single_label_instance(instance):
 def _decision_objective(proba, labels, thresholds, weights, quorum, objective="precision_recall"):
     """The objective of the single-label decision straight from the voting rule."""
     n_classes = proba.shape[2]
-    votes = weighted_votes(proba, thresholds, weights)
-    mean_proba = np.tensordot(weights, proba, axes=1)
-    decision = single_label_decision(votes, mean_proba, np.full(n_classes, quorum),
-                                     np.sum(weights))
+    decision = vote_decision(proba, thresholds, weights, quorum, single_label=True)
     return count_objective_value(COUNT_OBJECTIVES[objective],
                                  labels[:, None] == np.arange(n_classes),
                                  decision[:, None] == np.arange(n_classes))
