@@ -28,10 +28,10 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
 
-from skmoe.datasets._split import stratified_partition
 from skmoe.ensemble import vote_decision
 from skmoe.ensemble._guard import resampled_gains, tuning_generalises
 from skmoe.ensemble._search import coordinate_search
+from skmoe.model_selection import stratified_partition
 
 METHODS = ["best expert", "soft mean", "plain vote", "tuned (P+R)", "tuned (F1)",
            "tuned per (expert, class)", "tuned, no guard"]

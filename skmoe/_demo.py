@@ -14,9 +14,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from .datasets import STEEL_CLASSES, make_steel_defects, train_val_test_split
+from .datasets import STEEL_CLASSES, make_steel_defects
 from .ensemble import MultiExpertVotingClassifier
 from .metrics import defect_report
+from .model_selection import train_val_test_split
 from .pipeline import TwoStagePipeline
 
 

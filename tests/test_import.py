@@ -5,7 +5,8 @@ import sys
 def test_import_is_light():
     """`import skmoe` and its sub-packages do not load torch, timm or ultralytics."""
     code = (
-        "import sys, skmoe, skmoe.metrics, skmoe.datasets, skmoe.pipeline, skmoe.ensemble,"
+        "import sys, skmoe, skmoe.metrics, skmoe.datasets, skmoe.model_selection, skmoe.pipeline,"
+        " skmoe.ensemble,"
         " skmoe.experts;"
         "print(','.join(m for m in ('torch', 'timm', 'ultralytics') if m in sys.modules))"
     )
@@ -16,7 +17,8 @@ def test_import_is_light():
 def test_public_names():
     """The names the issues promise are importable from where they are documented."""
     import skmoe
-    from skmoe.datasets import make_steel_defects, train_val_test_split  # noqa: F401
+    from skmoe.datasets import make_steel_defects  # noqa: F401
     from skmoe.metrics import defect_report  # noqa: F401
+    from skmoe.model_selection import train_val_test_split  # noqa: F401
 
     assert "TwoStagePipeline" in skmoe.__all__

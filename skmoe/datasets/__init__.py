@@ -1,4 +1,4 @@
-"""Real defect datasets, synthetic steel data, splitters and mask utilities."""
+"""Real defect datasets, synthetic steel data and mask utilities."""
 
 from ._boxes import mask_to_boxes
 from ._common import summarize
@@ -7,7 +7,6 @@ from ._magnetic_tile import load_magnetic_tile
 from ._neu import NEU_CLASSES, load_neu
 from ._rle import rle_decode, rle_encode
 from ._severstal import SEVERSTAL_CLASSES, load_severstal
-from ._split import stratified_partition, train_val_test_split
 from ._synthetic import DEFAULT_CLASS_WEIGHTS, STEEL_CLASSES, make_steel_defects
 
 __all__ = [
@@ -23,7 +22,5 @@ __all__ = [
     "mask_to_boxes",
     "rle_decode",
     "rle_encode",
-    "stratified_partition",
     "summarize",
-    "train_val_test_split",
 ]

@@ -13,7 +13,7 @@ stands. Where experts differ in quality or calibration (a strong expert whose sc
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ..datasets._split import stratified_partition
+from ..model_selection import stratified_partition
 from ._search import coordinate_search, vote_objective
 
 # Tuning is kept when the held-out halves gain on average and at least this share of the halves

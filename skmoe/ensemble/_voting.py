@@ -4,15 +4,15 @@ import time
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch, get_tags
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from ..datasets._split import stratified_partition
+from ..model_selection import stratified_partition
 from ..utils._inputs import check_fit_inputs, take_rows
 from ..utils._labels import to_indicator
 from ..utils._proba import predict_class_proba

@@ -37,7 +37,7 @@ def train_val_test_split(*arrays, stratify, val_size=0.1, test_size=0.1, random_
     Examples
     --------
     >>> import numpy as np
-    >>> from skmoe.datasets import train_val_test_split
+    >>> from skmoe.model_selection import train_val_test_split
     >>> y = np.repeat(["ok", "pit"], [80, 20])
     >>> y_train, y_val, y_test = train_val_test_split(y, stratify=y, random_state=0)
     >>> [int((part == "pit").sum()) for part in (y_train, y_val, y_test)]

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from skmoe.datasets import make_steel_defects, stratified_partition, train_val_test_split
+from skmoe.datasets import make_steel_defects
+from skmoe.model_selection import stratified_partition, train_val_test_split
 
 
 def test_neu_like_classes_split_exactly():
