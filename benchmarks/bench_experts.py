@@ -25,16 +25,17 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
+from timm.data import resolve_model_data_config  # noqa: E402
 
 from skmoe.datasets import STEEL_CLASSES, make_steel_defects  # noqa: E402
 from skmoe.experts import ImageClassifier, TorchvisionDetector, YOLODetector  # noqa: E402
-from skmoe.experts._torch_parts import IMAGENET_MEAN, IMAGENET_STD  # noqa: E402
 
 
 def bare_forward_rate(backbone, images, batch_size, device):
     """Images per second of the backbone alone on pre-normalised float batches."""
-    mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+    config = resolve_model_data_config(backbone)
+    mean = torch.tensor(config["mean"]).view(1, 3, 1, 1)
+    std = torch.tensor(config["std"]).view(1, 3, 1, 1)
     tensors = (torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255 - mean) / std
     tensors = tensors.contiguous(memory_format=torch.channels_last)
     backbone = backbone.to(memory_format=torch.channels_last)

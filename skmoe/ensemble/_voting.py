@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..model_selection import stratified_partition
 from ..utils._inputs import check_fit_inputs, take_rows
-from ..utils._labels import to_indicator
+from ..utils._labels import require_two_classes, to_indicator
 from ..utils._proba import predict_class_proba
 from ..utils._sklearn_compat import (
     Interval,
@@ -269,9 +269,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             expert_proba, times = self._predict_all(fitted, X)
         else:
             indicator, self.classes_, self.multilabel_ = to_indicator(y)
-            if len(self.classes_) < 2:
-                raise ValueError(f"y has 1 class ({self.classes_[0]!r}); the ensemble needs "
-                                 "two or more.")
+            require_two_classes(self.classes_, needed_by="the ensemble")
             fitted, expert_proba, times, indicator = self._fit_and_predict(
                 experts, [expert_params[name] for name in names], X, y, indicator
             )

@@ -6,16 +6,15 @@ from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._images import check_image_input
-from ..utils._labels import predict_from_proba, to_indicator
 from ..utils._optional import import_optional
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
+from ._base import BaseImageExpert
 
 
-class ImageClassifier(ClassifierMixin, BaseEstimator):
+class ImageClassifier(BaseImageExpert):
     """CNN classifier from any timm backbone, trained with skorch, with ``predict_proba``.
 
     The defaults follow the reference training recipe: images resized to 224 x 224, SGD with
@@ -53,8 +52,8 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
     patience : int, default=5
         Epochs without improvement of the validation loss before training stops.
     validation_fraction : float, default=0.1
-        Held-out share of the training data for early stopping (stratified for 1-D ``y`` when
-        every class has two images or more). 0 trains on everything for ``max_epochs``.
+        Held-out share of the training data for early stopping, stratified per class (per label
+        combination for an indicator ``y``). 0 trains on everything for ``max_epochs``.
     lr_schedule : {"cosine"} or None, default="cosine"
         Cosine annealing of the learning rate from ``lr`` to 0 over ``max_epochs``; None keeps
         it constant.
@@ -63,16 +62,10 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         training (the reference "aug" variant), applied on whole batches.
     class_weight : {"balanced"} or None, default=None
         Weigh the loss inversely to class frequency, for long tails.
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
-        "auto" picks CUDA when present.
-    mixed_precision : bool, default=True
-        bf16 autocast on CUDA (ignored on CPU).
     channels_last : bool, default=True
         channels-last memory layout, faster for CNNs on GPUs and on recent CPUs alike.
-    num_workers : int, default=0
-        DataLoader workers reading images (useful with path inputs).
-    random_state : int or None, default=None
-        Seed of torch and of the validation split.
+    device, mixed_precision, num_workers, random_state
+        As in :class:`~skmoe.experts.BaseImageExpert`.
     verbose : int, default=0
         > 0 prints a table of epochs with a progress bar.
 
@@ -83,7 +76,8 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
     n_channels_ : int
         Input channels the network was built for.
     net_ : skorch.NeuralNet
-        The trained network and its training history (``net_.history``).
+        The trained network and its training history (``net_.history``: per-epoch losses
+        and durations).
     device_ : str
         Device the network was trained on.
 
@@ -97,27 +91,22 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
     (3, 5)
     """
 
+
     _parameter_constraints = {
+        **BaseImageExpert._parameter_constraints,
+        **BaseImageExpert._validation_constraint,
         "backbone": [str],
         "pretrained": ["boolean"],
         "checkpoint_path": [str, os.PathLike, None],
         "image_size": [Interval(Integral, 8, None, closed="left")],
         "in_chans": [None, Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "lr_schedule": [StrOptions({"cosine"}), None],
         "augment": ["boolean"],
         "class_weight": [StrOptions({"balanced"}), None],
-        "device": [str],
-        "mixed_precision": ["boolean"],
         "channels_last": ["boolean"],
-        "num_workers": [Interval(Integral, 0, None, closed="left")],
-        "random_state": [None, Interval(Integral, 0, None, closed="left")],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -180,42 +169,40 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         """
         torch = import_optional("torch", needed_by="ImageClassifier")
         skorch = import_optional("skorch", needed_by="ImageClassifier")
-        source = check_image_input(X)
-        if len(source) != _n_labels(y):
-            raise ValueError(f"X has {len(source)} images but y has {_n_labels(y)} labels.")
-        indicator, self.classes_, self.multilabel_ = to_indicator(y)
-        if len(self.classes_) < 2:
-            raise ValueError(f"y has 1 class ({self.classes_[0]!r}); a classifier needs two.")
+        from skorch.helper import predefined_split
+
+        source, indicator = self._start_fit(X, y)
         self.n_channels_ = self._channels(source)
-        from ._torch_parts import resolve_device
-
-        self.device_ = resolve_device(self.device)
-        if self.random_state is not None:
-            torch.manual_seed(self.random_state)
-
         target = indicator.astype(np.float32) if self.multilabel_ else indicator.argmax(axis=1)
-        module = self._build_network()
+        train, val = self._validation_split(indicator)
+        dataset = partial(_dataset, source=source, image_size=self.image_size,
+                          n_channels=self.n_channels_)
+        on_gpu = self.device_.startswith("cuda")
         self.net_ = skorch.NeuralNet(
-            module=module,
+            module=self._build_network(),
             criterion=self._criterion(indicator, torch),
+            # skorch's "auto" is the softmax after cross-entropy, but for BCE-with-logits it
+            # gives two columns per output; an indicator y needs one sigmoid per class.
+            predict_nonlinearity=_sigmoid if self.multilabel_ else "auto",
             optimizer=torch.optim.SGD,
             optimizer__momentum=0.9,
             optimizer__weight_decay=self.weight_decay,
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            dataset=partial(_dataset, source=source, image_size=self.image_size,
-                            n_channels=self.n_channels_),
-            train_split=self._train_split(skorch, indicator),
+            dataset=dataset,
+            train_split=(predefined_split(dataset(val, target[val]))
+                         if len(val) else None),
             callbacks=self._callbacks(skorch),
             iterator_train__shuffle=True,
             iterator_train__num_workers=self.num_workers,
+            iterator_train__pin_memory=on_gpu,
             iterator_valid__num_workers=self.num_workers,
-            iterator_train__pin_memory=self.device_.startswith("cuda"),
+            iterator_valid__pin_memory=on_gpu,
             device=self.device_,
             verbose=self.verbose,
         )
-        self.net_.fit(np.arange(len(source)), target)
+        self.net_.fit(train, target[train])
         return self
 
     def predict_proba(self, X):
@@ -230,7 +217,6 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        torch = import_optional("torch", needed_by="ImageClassifier")
         source = check_image_input(X)
         if source.n_channels is not None and source.n_channels not in (1, 3):
             raise ValueError(f"X has {source.n_channels} channels; give 1 or 3.")
@@ -241,21 +227,10 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
                 f"{self.n_channels_}. Convert the images, or refit with in_chans="
                 f"{source.n_channels}."
             )
-        return _predict_proba(self, source, torch)
-
-    def predict(self, X):
-        """Most probable class (single-label) or classes with probability >= 0.5 (multi-label).
-
-        Parameters
-        ----------
-        X : array of images or sequence of image paths
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        return predict_from_proba(self.predict_proba(X), self.classes_,
-                                  multilabel=self.multilabel_)
+        # skorch's inference loop, ending in the net's predict_nonlinearity.
+        images = _dataset(np.arange(len(source)), source=source, image_size=self.image_size,
+                          n_channels=self.n_channels_)
+        return self.net_.predict_proba(images).astype(np.float64)
 
     # --- building blocks -------------------------------------------------------------------
 
@@ -269,6 +244,8 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
 
     def _build_network(self):
         timm = import_optional("timm", needed_by="ImageClassifier")
+        from timm.data import resolve_model_data_config
+
         from ._torch_parts import ImageNetwork, Preprocess, load_checkpoint
 
         if not timm.is_model(self.backbone):
@@ -292,9 +269,11 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
             import torch
 
             backbone = backbone.to(memory_format=torch.channels_last)
+        data_config = resolve_model_data_config(backbone)  # the backbone's own mean and std
+        preprocess = Preprocess(self.image_size, self.n_channels_, self.augment,
+                                mean=data_config["mean"], std=data_config["std"])
         return ImageNetwork(
-            backbone, Preprocess(self.image_size, self.n_channels_, self.augment),
-            mixed_precision=self.mixed_precision and self.device_.startswith("cuda"),
+            backbone, preprocess, mixed_precision=self._autocast(self.device_),
             channels_last=self.channels_last,
         )
 
@@ -311,17 +290,6 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
             return torch.nn.BCEWithLogitsLoss(pos_weight=weight)
         return torch.nn.CrossEntropyLoss(weight=weight)
 
-    def _train_split(self, skorch, indicator):
-        if self.validation_fraction == 0:
-            return None
-        # Stratifying needs two images of every class and a validation part with room for one
-        # of each; a rare class in a small set falls back to a plain random split.
-        counts = indicator.sum(axis=0)
-        stratified = (not self.multilabel_ and counts.min() >= 2
-                      and int(self.validation_fraction * len(indicator)) >= len(counts))
-        return skorch.dataset.ValidSplit(self.validation_fraction, stratified=stratified,
-                                         random_state=self.random_state)
-
     def _callbacks(self, skorch):
         callbacks = []
         if self.lr_schedule == "cosine":
@@ -335,13 +303,6 @@ class ImageClassifier(ClassifierMixin, BaseEstimator):
         if self.verbose:
             callbacks.append(skorch.callbacks.ProgressBar())
         return callbacks
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
-        tags.input_tags.two_d_array = False
-        tags.non_deterministic = True
-        return tags
 
 
 _OFFLINE_MESSAGE = (
@@ -357,45 +318,7 @@ def _dataset(X, y=None, *, source, image_size, n_channels):
     return ImageDataset(X, y, source=source, image_size=image_size, n_channels=n_channels)
 
 
-def _n_labels(y):
-    return len(y) if not hasattr(y, "shape") else y.shape[0]
+def _sigmoid(logits):
+    import torch
 
-
-def _predict_proba(model, source, torch):
-    """Batched inference under ``torch.inference_mode``.
-
-    Arrays are cut into batches directly (no per-image Python work); paths go through a
-    DataLoader whose workers read and resize the files.
-    """
-    from ._torch_parts import inference_device
-
-    device = inference_device(model.device_)
-    network = model.net_.module_.to(device).eval()
-    outputs = []
-    with torch.inference_mode():
-        for images in _batches(model, source, device, torch):
-            images = images.to(device, non_blocking=True)
-            if images.shape[1] != model.n_channels_:  # grayscale into an RGB model
-                images = images.expand(-1, model.n_channels_, -1, -1)
-            logits = network(images)
-            proba = torch.sigmoid(logits) if model.multilabel_ else torch.softmax(logits, dim=1)
-            outputs.append(proba.cpu())
-    return torch.cat(outputs).numpy().astype(np.float64)
-
-
-def _batches(model, source, device, torch):
-    """Batches of uint8 (or float) image tensors (n, C, H, W)."""
-    if source.array is not None:
-        for start in range(0, len(source), model.batch_size):
-            batch = np.ascontiguousarray(source.array[start:start + model.batch_size])
-            yield torch.from_numpy(batch).permute(0, 3, 1, 2)
-        return
-    from ._torch_parts import ImageDataset
-
-    dataset = ImageDataset(np.arange(len(source)), source=source, image_size=model.image_size,
-                           n_channels=model.n_channels_)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=model.batch_size,
-                                         num_workers=model.num_workers,
-                                         pin_memory=device.startswith("cuda"))
-    for images, _ in loader:
-        yield images
+    return torch.sigmoid(logits)

@@ -9,33 +9,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-# ImageNet statistics, the ones timm's pretrained backbones expect; one channel uses their mean.
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-def resolve_device(device):
-    """"auto" becomes "cuda" when a GPU is present, else "cpu"; an absent GPU is an error."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"device={device!r} but CUDA is not available here; use device='cpu' "
-                           "or 'auto'.")
-    return device
-
-
-def inference_device(trained_on):
-    """The device a model was trained on, or the CPU where that was a GPU this machine lacks."""
-    if trained_on.startswith("cuda") and not torch.cuda.is_available():
-        return "cpu"
-    return trained_on
-
 
 class ImageDataset(torch.utils.data.Dataset):
     """Images by index, as uint8 tensors (C, H, W); paths are read and resized here.
 
-    skorch gives the dataset the sample indices as ``X``, so that its validation split and
-    batching work on indices while images stay where they are (in memory or on disk).
+    skorch gives the dataset the sample indices as ``X``, so that batching works on indices
+    while images stay where they are (in memory or on disk).
     """
 
     def __init__(self, X, y=None, *, source, image_size, n_channels):
@@ -80,24 +59,27 @@ class Preprocess(nn.Module):
     """Batched resize, scaling, normalisation and (when training) augmentation.
 
     Doing this on whole batches, on the model's device, keeps per-image Python work off the
-    hot path.
+    hot path. ``mean`` and ``std`` are the backbone's own (timm's data config); one channel
+    uses their average. Grayscale images into a 3-channel network are repeated over channels.
     """
 
-    def __init__(self, image_size, n_channels, augment):
+    def __init__(self, image_size, n_channels, augment, *, mean, std):
         super().__init__()
         self.image_size = image_size
+        self.n_channels = n_channels
         self.augment = augment
-        mean = torch.tensor(IMAGENET_MEAN if n_channels == 3 else [np.mean(IMAGENET_MEAN)],
-                            dtype=torch.float32)
-        std = torch.tensor(IMAGENET_STD if n_channels == 3 else [np.mean(IMAGENET_STD)],
-                           dtype=torch.float32)
-        self.register_buffer("mean", mean.view(1, -1, 1, 1))
-        self.register_buffer("std", std.view(1, -1, 1, 1))
+        mean, std = np.asarray(mean, dtype=np.float32), np.asarray(std, dtype=np.float32)
+        if n_channels == 1:
+            mean, std = mean.mean(keepdims=True), std.mean(keepdims=True)
+        self.register_buffer("mean", torch.from_numpy(mean).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.from_numpy(std).view(1, -1, 1, 1))
 
     def forward(self, images):
         x = images.float()
         if images.dtype == torch.uint8:
             x = x / 255.0
+        if x.shape[1] != self.n_channels:  # grayscale into an RGB model
+            x = x.expand(-1, self.n_channels, -1, -1)
         if x.shape[-2:] != (self.image_size, self.image_size):
             x = F.interpolate(x, size=(self.image_size, self.image_size), mode="bilinear",
                               align_corners=False, antialias=True)

@@ -103,3 +103,10 @@ def take_images(source, rows):
     if source.array is not None:
         return ImageSource(source.array[rows], None, source.n_channels)
     return ImageSource(None, [source.paths[i] for i in rows], None)
+
+
+def as_uint8(images):
+    """Images as uint8 (0-255): float images in [0, 1] are scaled and rounded, uint8 kept."""
+    if images.dtype.kind == "f":
+        return np.round(images * 255).astype(np.uint8)
+    return images.astype(np.uint8, copy=False)

@@ -127,3 +127,18 @@ def check_probabilities(proba, *, name="probabilities"):
             f"{proba.max():.4g}. Pass probabilities (predict_proba), not scores or logits."
         )
     return proba
+
+
+def require_two_classes(classes, *, needed_by):
+    """Raise a ValueError unless ``classes`` holds two classes or more.
+
+    Parameters
+    ----------
+    classes : array-like of shape (n_classes,)
+        The classes found in ``y``.
+    needed_by : str
+        What needs them, for the message (e.g. "a classifier").
+    """
+    if len(classes) < 2:
+        raise ValueError(f"y has 1 class ({np.asarray(classes)[0]!r}); {needed_by} needs two or "
+                         "more. Give training data with every class.")

@@ -1,0 +1,139 @@
+"""What every image expert shares: input checks, device, precision, seeding, tags, ``predict``.
+
+An image expert is a scikit-learn classifier over images whose ``predict_proba`` gives one
+probability per class. A new expert type extends :class:`BaseImageExpert` with its model, its
+training step and its scoring; everything else is here.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from ..model_selection import stratified_partition
+from ..utils._images import check_image_input
+from ..utils._labels import predict_from_proba, require_two_classes, to_indicator
+from ..utils._optional import import_optional
+from ..utils._sklearn_compat import Interval
+
+
+class BaseImageExpert(ClassifierMixin, BaseEstimator):
+    """Base of the image experts (:class:`ImageClassifier`, the detectors).
+
+    It holds the parameters every expert has, and their meaning is the same in each:
+
+    Parameters
+    ----------
+    batch_size : int
+        Images per training and inference batch.
+    max_epochs : int
+        Most epochs of training.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+        "auto" picks CUDA when present. A model trained on a GPU predicts on the CPU of a
+        machine without one.
+    mixed_precision : bool, default=True
+        bf16 autocast on CUDA (ignored on CPU).
+    num_workers : int, default=0
+        DataLoader workers reading images (useful with path inputs).
+    random_state : int or None, default=None
+        Seed of torch (weights, augmentation, shuffling) and of the validation split.
+    verbose : int, default=0
+        > 0 shows training progress.
+
+    Subclasses implement ``fit`` (starting with :meth:`_start_fit`) and ``predict_proba``.
+    """
+
+    _parameter_constraints = {
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "mixed_precision": ["boolean"],
+        "num_workers": [Interval(Integral, 0, None, closed="left")],
+        "random_state": [None, Interval(Integral, 0, None, closed="left")],
+        "verbose": ["verbose"],
+    }
+    # Experts with a held-out validation part add this constraint.
+    _validation_constraint = {"validation_fraction": [Interval(Real, 0, 1, closed="left")]}
+
+    def _start_fit(self, X, y):
+        """Checks and state every fit begins with; returns the images and the indicator of y.
+
+        Sets ``classes_``, ``multilabel_`` and ``device_``, and seeds torch.
+        """
+        import_optional("torch", needed_by=type(self).__name__)
+        source = check_image_input(X)
+        n_labels = len(y) if not hasattr(y, "shape") else y.shape[0]
+        if len(source) != n_labels:
+            raise ValueError(f"X has {len(source)} images but y has {n_labels} labels.")
+        indicator, self.classes_, self.multilabel_ = to_indicator(y)
+        require_two_classes(self.classes_, needed_by=type(self).__name__)
+        self.device_ = resolve_device(self.device)
+        if self.random_state is not None:
+            import torch
+
+            torch.manual_seed(self.random_state)
+        return source, indicator
+
+    def _autocast(self, device):
+        """Whether to run in bf16 autocast on ``device``: asked for, and a GPU."""
+        return self.mixed_precision and device.startswith("cuda")
+
+    def _validation_split(self, indicator):
+        """(train rows, validation rows), stratified per class (per label combination for
+        multi-label ``y``); no validation rows when ``validation_fraction`` is 0."""
+        n = len(indicator)
+        if self.validation_fraction == 0:
+            return np.arange(n), np.empty(0, dtype=np.int64)
+        train, val = stratified_partition(indicator if self.multilabel_ else
+                                          indicator.argmax(axis=1),
+                                          (1 - self.validation_fraction,
+                                           self.validation_fraction),
+                                          random_state=self.random_state)
+        if not len(train) or not len(val):
+            raise ValueError(f"validation_fraction={self.validation_fraction} leaves "
+                             f"{len(train)} training and {len(val)} validation images of {n}; "
+                             "give more images or change validation_fraction (0 turns "
+                             "validation off).")
+        return train, val
+
+    def predict(self, X):
+        """Most probable class (single-label) or classes with probability >= 0.5 (multi-label).
+
+        Parameters
+        ----------
+        X : array of images or sequence of image paths
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        return predict_from_proba(self.predict_proba(X), self.classes_,
+                                  multilabel=self.multilabel_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        tags.input_tags.two_d_array = False
+        tags.non_deterministic = True
+        return tags
+
+
+def resolve_device(device):
+    """"auto" becomes "cuda" when a GPU is present, else "cpu"; an absent GPU is an error."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device={device!r} but CUDA is not available here; use device='cpu' "
+                           "or 'auto'.")
+    return device
+
+
+def inference_device(trained_on):
+    """The device a model was trained on, or the CPU where that was a GPU this machine lacks."""
+    import torch
+
+    if trained_on.startswith("cuda") and not torch.cuda.is_available():
+        return "cpu"
+    return trained_on
