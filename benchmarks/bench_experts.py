@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 from timm.data import resolve_model_data_config  # noqa: E402
 
-from skmoe.datasets import STEEL_CLASSES, make_steel_defects  # noqa: E402
+from skmoe.datasets import make_steel_defects  # noqa: E402
 from skmoe.experts import ImageClassifier, TorchvisionDetector, YOLODetector  # noqa: E402
 
 
@@ -83,13 +83,12 @@ def measure_detector(kind, model_name, n_images, image_size, batch_size):
     """(device, predict_proba img/s, bare predict img/s, train img/s) of one detector."""
     X, y, boxes = make_steel_defects(n_images, image_size=image_size, return_boxes=True,
                                      class_weights=[1, 1, 1, 1, 1], random_state=0)
-    classes = dict(background_class="background", box_classes=STEEL_CLASSES)
     if kind == "yolo":
         detector = YOLODetector(model_name, image_size=image_size, batch_size=batch_size,
-                                max_epochs=1, validation_fraction=0, random_state=0, **classes)
+                                max_epochs=1, validation_fraction=0, random_state=0)
     else:
         detector = TorchvisionDetector(model_name, batch_size=batch_size, max_epochs=1,
-                                       random_state=0, **classes)
+                                       random_state=0)
     start = time.perf_counter()
     detector.fit(X, y, boxes=boxes)
     train_rate = n_images / (time.perf_counter() - start)

@@ -54,7 +54,7 @@ def main(argv=None):
         X_train, y_train = [X_train[i] for i in rows], y_train[rows]
         boxes, args.epochs = [boxes[i] for i in rows], 2
 
-    model = make_model(args, train.target_names)
+    model = make_model(args)
     start = time.perf_counter()
     if args.expert == "classifier":
         model.fit(X_train, y_train)
@@ -69,7 +69,7 @@ def main(argv=None):
     return 0
 
 
-def make_model(args, target_names):
+def make_model(args):
     if args.expert == "classifier":
         return ImageClassifier(args.backbone, image_size=args.image_size, in_chans=1,
                                batch_size=args.batch_size, lr=args.lr or 0.05,
@@ -77,11 +77,11 @@ def make_model(args, target_names):
     if args.expert == "yolo":
         return YOLODetector(args.model or "yolov8n.yaml", image_size=args.image_size,
                             batch_size=args.batch_size, max_epochs=args.epochs,
-                            validation_fraction=0, box_classes=target_names, random_state=0)
+                            validation_fraction=0, random_state=0)
     return TorchvisionDetector(args.model or "fasterrcnn_resnet50_fpn", min_size=args.image_size,
                                max_size=args.image_size, batch_size=args.batch_size,
                                lr=args.lr or 0.01, max_epochs=args.epochs,
-                               model_kwargs=args.model_kwargs, box_classes=target_names,
+                               model_kwargs=args.model_kwargs,
                                random_state=0, verbose=1)
 
 
@@ -91,7 +91,7 @@ def describe(args, model):
                 "images held out for early stopping)")
     if args.expert == "yolo":
         return f"{model.model}, {len(model.history_.get('epoch', []))} epochs"
-    return f"{model.architecture}, {len(model.loss_curve_)} epochs"
+    return f"{model.architecture}, {len(model.history_)} epochs"
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ SIZE = 64
 
 
 def make_experts(quick):
-    classes = dict(background_class="background", box_classes=STEEL_CLASSES, random_state=0)
+    classes = dict(random_state=0)
     epochs = (1, 1, 1) if quick else (30, 10, 20)
     return {
         "yolov8n": YOLODetector(image_size=SIZE, max_epochs=epochs[0], validation_fraction=0,

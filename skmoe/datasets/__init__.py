@@ -1,6 +1,6 @@
 """Real defect datasets, synthetic steel data and mask utilities."""
 
-from ._boxes import mask_to_boxes
+from ..experts.detection._boxes import mask_to_boxes
 from ._common import summarize
 from ._image_folder import load_image_folder
 from ._magnetic_tile import load_magnetic_tile

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from ..experts.detection._boxes import check_boxes
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 
 
@@ -24,9 +26,10 @@ def make_bunch(root, images, target, target_names, *, boxes, background_class, d
 
     Attributes of the Bunch: ``images`` (absolute paths, as a numpy array of str), ``target``
     (1-D labels or an indicator matrix), ``target_names``, ``boxes`` (one (m_i, 5) array of
-    (class index, x1, y1, x2, y2) per image, 0-based inclusive pixels; None where a layout has
-    no annotations), ``background_class`` (the defect-free class name, or None), ``DESCR``,
-    ``split`` (split name per image, when ``split_file`` is given) and any loader extras.
+    (class index, x1, y1, x2, y2) per image, pixels with exclusive far edges; None where a
+    layout has no annotations), ``background_class`` (the defect-free class name, or None),
+    ``DESCR``, ``split`` (split name per image, when ``split_file`` is given) and any loader
+    extras.
     """
     bunch = Bunch(
         images=np.array([str(p) for p in images]),
@@ -121,3 +124,12 @@ def summarize(bunch):
     if getattr(bunch, "boxes", None) is not None:
         lines.append(f"Boxes: {sum(len(b) for b in bunch.boxes)}")
     return "\n".join(lines)
+
+
+def check_dataset_boxes(paths, boxes, sizes, n_classes):
+    """The detectors' own box checks on a loader's boxes; an error names the image file."""
+    for path, image_boxes, size in zip(paths, boxes, sizes):
+        try:
+            check_boxes([image_boxes], size[None], n_classes)
+        except ValueError as exc:
+            raise ValueError(f"{Path(path).name}: {exc}") from exc

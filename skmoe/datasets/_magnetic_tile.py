@@ -2,9 +2,9 @@
 
 import numpy as np
 
+from ..experts.detection._boxes import mask_to_boxes
 from ..utils._images import image_sizes
-from ._boxes import mask_to_boxes
-from ._common import check_root, make_bunch
+from ._common import check_dataset_boxes, check_root, make_bunch
 
 _LAYOUT = "MT_<Class>/Imgs/<name>.jpg with a same-name <name>.png mask (MT_Free = defect-free)"
 BACKGROUND = "MT_Free"
@@ -12,7 +12,8 @@ BACKGROUND = "MT_Free"
 DESCR = """Magnetic-tile surface defects: 1,344 grayscale images of varying size, each with a
 pixel mask (non-zero = defect). Classes MT_Free 952 (defect-free), MT_Blowhole 115, MT_Uneven
 103, MT_Break 85, MT_Crack 57, MT_Fray 32: strongly long-tailed with a dominant defect-free
-class. Boxes are the connected components of the masks (8-connectivity), 0-based inclusive.
+class. Boxes are the connected components of the masks (8-connectivity), far edges exclusive
+(as in torchvision).
 Cite: Y. Huang, C. Qiu, K. Yuan, The Visual Computer 36 (2020) 85-96."""
 
 
@@ -32,7 +33,7 @@ def load_magnetic_tile(root, *, min_area=1, split_file=None, subset=None, return
     Returns
     -------
     Bunch
-        ``images``, ``target`` (class names), ``target_names`` (``MT_Free`` first),
+        ``images``, ``target`` (class names), ``target_names`` (sorted),
         ``boxes``, ``background_class`` (``"MT_Free"``), ``DESCR``, ``masks`` on request, and
         ``split`` with ``split_file``.
     """
@@ -42,7 +43,9 @@ def load_magnetic_tile(root, *, min_area=1, split_file=None, subset=None, return
     folders = sorted(d for d in root.glob("MT_*") if (d / "Imgs").is_dir())
     if not any(d.name == BACKGROUND for d in folders):
         raise ValueError(f"No {BACKGROUND}/Imgs folder in {root}. Expected {_LAYOUT}.")
-    target_names = [BACKGROUND] + [d.name for d in folders if d.name != BACKGROUND]
+    # Sorted as a classifier orders the labels (classes_), so that box class indices are
+    # columns of classes_.
+    target_names = [d.name for d in folders]
     images, labels, boxes, masks = [], [], [], []
     for folder in folders:
         class_index = target_names.index(folder.name)
@@ -59,10 +62,7 @@ def load_magnetic_tile(root, *, min_area=1, split_file=None, subset=None, return
                          else np.zeros((0, 5), dtype=np.int64))
             if return_masks:
                 masks.append(mask)
-    for path, (height, width), mask_boxes in zip(images, image_sizes(images), boxes):
-        if len(mask_boxes) and (mask_boxes[:, 3].max() >= width
-                                or mask_boxes[:, 4].max() >= height):
-            raise ValueError(f"The mask of {path} is larger than the image.")
+    check_dataset_boxes(images, boxes, image_sizes(images), len(target_names))
     extra = {"masks": masks} if return_masks else {}
     return make_bunch(root, images, labels, target_names, boxes=boxes, background_class=BACKGROUND,
                       descr=DESCR, split_file=split_file, subset=subset, **extra)

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from ..utils._images import image_sizes
-from ._common import IMAGE_SUFFIXES, check_root, make_bunch
+from ._common import IMAGE_SUFFIXES, check_dataset_boxes, check_root, make_bunch
 
 NEU_CLASSES = ("crazing", "inclusion", "patches", "pitted_surface", "rolled-in_scale",
                "scratches")
@@ -27,7 +27,8 @@ defect-free class. The image-level label is the class in the file name. NEU-DET 
 boxes (4,189 in all); quirks of the original kept as they are: 188 boxes carry a class other than
 the file name's (images with several defect types; the boxes keep their own class), and 174 XML
 files give <filename> without ".jpg" (annotations are matched to images by file stem).
-Boxes are converted from VOC's 1-based corners to 0-based inclusive pixel indices.
+Boxes are converted from VOC's 1-based inclusive pixel corners to torchvision's convention
+(0-based, far edges exclusive): x1 = xmin - 1, x2 = xmax.
 Cite: K. Song and Y. Yan, Applied Surface Science 285 (2013) 858-864."""
 
 
@@ -72,10 +73,7 @@ def _neu_det(root, check_images):
     labels = [_class_from_name(p.stem, root) for p in images]
     boxes = [_read_voc(root / "annotations" / f"{p.stem}.xml") for p in images]
     if check_images:
-        for path, image_boxes, (height, width) in zip(images, boxes, image_sizes(images)):
-            outside = (image_boxes[:, 3] >= width) | (image_boxes[:, 4] >= height)
-            if outside.any():
-                raise ValueError(f"A box of {path.name} lies outside its {width}x{height} image.")
+        check_dataset_boxes(images, boxes, image_sizes(images), len(NEU_CLASSES))
     return images, labels, boxes
 
 
@@ -87,7 +85,7 @@ def _class_from_name(stem, root):
 
 
 def _read_voc(path):
-    """Boxes of one Pascal VOC file as (class index, x1, y1, x2, y2), 0-based inclusive."""
+    """Boxes of one Pascal VOC file as (class index, x1, y1, x2, y2), far edges exclusive."""
     if not path.exists():
         raise FileNotFoundError(f"Annotation {path} is missing (each NEU-DET image has one).")
     try:
@@ -99,9 +97,11 @@ def _read_voc(path):
         name = obj.findtext("name", "").strip()
         if name not in NEU_CLASSES:
             raise ValueError(f"{path} has an object of unknown class {name!r}.")
-        corners = [int(float(obj.findtext(f"bndbox/{k}"))) - 1
-                   for k in ("xmin", "ymin", "xmax", "ymax")]
-        boxes.append((NEU_CLASSES.index(name), *corners))
+        xmin, ymin, xmax, ymax = (int(float(obj.findtext(f"bndbox/{k}")))
+                                  for k in ("xmin", "ymin", "xmax", "ymax"))
+        # VOC numbers pixels from 1 and includes the last one: pixel xmax is column xmax - 1,
+        # whose far edge is xmax.
+        boxes.append((NEU_CLASSES.index(name), xmin - 1, ymin - 1, xmax, ymax))
     return np.array(boxes, dtype=np.int64).reshape(-1, 5)
 
 

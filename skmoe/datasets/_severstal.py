@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..experts.detection._boxes import mask_to_boxes
 from ..utils._images import image_sizes
-from ._boxes import mask_to_boxes
-from ._common import check_root, make_bunch
+from ._common import check_dataset_boxes, check_root, make_bunch
 from ._rle import rle_decode
 
 SEVERSTAL_CLASSES = ("background", "class_1", "class_2", "class_3", "class_4")
@@ -20,7 +20,8 @@ DESCR = """Severstal steel defect detection (Kaggle 2019): 1600x256 grayscale im
 sheet, run-length encoded masks of 4 defect classes, several per image possible. The target is
 an indicator matrix with an explicit defect-free column ("background") and classes 1-4; an image
 without any annotation row is defect-free. Boxes are the connected components of the decoded
-masks (8-connectivity), 0-based inclusive; ``rle`` keeps the encodings for lazy decoding.
+masks (8-connectivity), far edges exclusive (as in torchvision); ``rle`` keeps the encodings
+for lazy decoding.
 The full data (12,568 images, about 1.5 GB) comes from the Kaggle competition page (terms:
 non-commercial research under the competition rules)."""
 
@@ -105,6 +106,7 @@ def load_severstal(root, *, annotations="train.csv", images=None, min_area=1, on
         if return_masks:
             masks.append(bitmask)
     target[:, 0] = target[:, 1:].sum(axis=1) == 0
+    check_dataset_boxes(paths, boxes, sizes, len(SEVERSTAL_CLASSES))
     extra = {"rle": rle, **({"masks": masks} if return_masks else {})}
     return make_bunch(root, paths, target, SEVERSTAL_CLASSES, boxes=boxes,
                       background_class="background", descr=DESCR, split_file=split_file,

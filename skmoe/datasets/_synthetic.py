@@ -13,12 +13,14 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 from sklearn.utils import check_random_state
 
-#: Class names of :func:`make_steel_defects`, in the order of the indicator columns and of the
-#: class indices in boxes. The first is the defect-free class.
-STEEL_CLASSES = ("background", "patches", "scratches", "crazing", "pits")
+#: Class names of :func:`make_steel_defects`, sorted as a classifier orders them (``classes_``):
+#: the order of the indicator columns and of the class indices in boxes. The first is the
+#: defect-free class.
+STEEL_CLASSES = ("background", "crazing", "patches", "pits", "scratches")
 
-# Severstal-like long tail: about half defect-free, rarest defect class about 2%.
-DEFAULT_CLASS_WEIGHTS = (0.50, 0.26, 0.14, 0.08, 0.02)
+#: Severstal-like long tail, per class of STEEL_CLASSES: half the images defect-free, then
+#: patches 26%, scratches 14%, crazing 8% and pits, the rarest, 2%.
+DEFAULT_CLASS_WEIGHTS = (0.50, 0.08, 0.26, 0.02, 0.14)
 
 # Chance that a defective image gets one more defect, when several per image are allowed.
 _EXTRA_DEFECT_RATE = 0.35
@@ -37,9 +39,9 @@ def make_steel_defects(
 ):
     """Generate grayscale steel-like images with defects, labels and boxes.
 
-    Classes (:data:`STEEL_CLASSES`): ``"background"`` (defect-free), ``"patches"`` (irregular
-    dark blobs), ``"scratches"`` (long thin bright lines at an angle), ``"crazing"`` (clusters of
-    thin vertical cracks) and ``"pits"`` (small scattered dark dots).
+    Classes (:data:`STEEL_CLASSES`): ``"background"`` (defect-free), ``"crazing"`` (clusters of
+    thin vertical cracks), ``"patches"`` (irregular dark blobs), ``"pits"`` (small scattered dark
+    dots) and ``"scratches"`` (long thin bright lines at an angle).
 
     Parameters
     ----------
@@ -61,7 +63,9 @@ def make_steel_defects(
         Standard deviation of the pixel noise, on a 0-1 intensity scale.
     return_boxes : bool, default=False
         Also return one (m_i, 5) array per image of (class index, x1, y1, x2, y2) boxes in
-        pixels, inclusive of the end pixels. Defect-free images have no boxes.
+        pixels, far edges exclusive (as in torchvision); the class index is a column of the
+        classifier's ``classes_`` (the position in :data:`STEEL_CLASSES`). Defect-free images
+        have no boxes.
     random_state : int, RandomState instance or None, default=None
         Seed for reproducible data.
 
@@ -190,10 +194,10 @@ def _place(image, box_h, box_w, rng):
 
 
 def _paint(image, mask, top, left, delta):
-    """Add ``delta`` to the masked pixels and return the mask's tight (x1, y1, x2, y2) box."""
+    """Add ``delta`` to the masked pixels; return the mask's tight box, far edges exclusive."""
     rows, cols = np.nonzero(mask)
     image[top + rows, left + cols] += delta
-    return left + cols.min(), top + rows.min(), left + cols.max(), top + rows.max()
+    return left + cols.min(), top + rows.min(), left + cols.max() + 1, top + rows.max() + 1
 
 
 def _draw_patch(image, size_range, rng):
@@ -256,4 +260,4 @@ def _draw_pits(image, size_range, rng):
 
 
 # Drawing function of each class index in STEEL_CLASSES (0, background, draws nothing).
-_DRAW = {1: _draw_patch, 2: _draw_scratch, 3: _draw_crazing, 4: _draw_pits}
+_DRAW = {1: _draw_crazing, 2: _draw_patch, 3: _draw_pits, 4: _draw_scratch}

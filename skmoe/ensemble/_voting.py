@@ -10,7 +10,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ..model_selection import stratified_partition
 from ..utils._inputs import check_fit_inputs, take_rows
@@ -35,6 +35,8 @@ from ._search import coordinate_search, vote_objective
 # In single-label predict_proba, classes tied on votes are ranked by the experts' mean
 # probability, scaled so that it stays below any real difference in votes.
 _TIE_BREAK = 1e-10
+# Rows predicted once before an expert is timed, so that one-off costs are not counted.
+_WARM_UP_ROWS = 16
 
 
 class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComposition):
@@ -70,9 +72,12 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         ``"prefit"``: every expert is already fitted. A float: fraction of ``X`` held out to
         tune on. An int or splitter: tune on out-of-fold probabilities. When every expert is a
         ``FrozenEstimator`` no split is made (there is nothing to fit), as with ``"prefit"``.
-    refit : bool, default=True
+    refit : "auto" or bool, default="auto"
         Refit the experts on all of ``X`` after tuning. With ``False`` the experts fitted on
         the training part are kept (only possible with a single split, ``cv`` a float).
+        ``"auto"``, as in :class:`~sklearn.model_selection.TunedThresholdClassifierCV`:
+        ``False`` for a single hold-out split (``cv`` a fraction: every expert trains once),
+        ``True`` with several folds (no fold's experts saw all the data).
     thresholds : "learn", float or array-like, default="learn"
         ``"learn"`` starts every threshold at 0.5 and learns it. A float or an array of shape
         (n_experts,) (or (n_experts, n_classes) with ``threshold_scope="expert_class"``) fixes
@@ -105,8 +110,14 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         quarters of the halves that are not ties; otherwise the starting vote (the plain vote,
         unless thresholds or weights are given) is used. 0 switches the guard off.
     max_experts : int, default=None
-        Keep only this many experts, the fastest at prediction as timed on the tuning data
-        (the reference method does this for speed). None keeps every expert.
+        Keep only this many experts, the fastest at prediction (the reference method does this
+        for speed), by ``expert_times`` or else by their steady-state time per image on the
+        tuning data, measured after a warm-up batch (a GPU's first call is slow). None keeps
+        every expert.
+    expert_times : dict of str to float, default=None
+        Seconds per image of every expert, by name, e.g. a previous fit's ``expert_times_``
+        or times measured on the target machine: ``max_experts`` then keeps the same experts
+        on every run. None measures them.
     n_jobs : int, default=None
         Experts fitted and run in parallel through joblib; ``None`` means 1 unless in a
         ``joblib.parallel_config`` context (e.g. ``backend="dask"`` for a dask cluster). Any
@@ -143,8 +154,9 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
     n_iter_ : int
         Number of search cycles run.
     expert_times_ : dict
-        Seconds each expert took to predict the tuning data, by name (every expert, kept or
-        not, so that ``max_experts`` can be checked).
+        Seconds per image each expert took to predict the tuning data after a warm-up batch
+        (or the given ``expert_times``), by name: every expert, kept or not, so that
+        ``max_experts`` can be checked.
     multilabel_ : bool
         Whether ``y`` was an indicator matrix; ``predict`` then returns one too.
 
@@ -176,7 +188,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
     _parameter_constraints = {
         "experts": [list],
         "cv": ["cv_object", StrOptions({"prefit"}), Interval(RealNotInt, 0, 1, closed="neither")],
-        "refit": ["boolean"],
+        "refit": ["boolean", StrOptions({"auto"})],
         "thresholds": [StrOptions({"learn"}), Interval(Real, 0, 1, closed="both"), "array-like"],
         "threshold_scope": [StrOptions({"expert", "expert_class"})],
         "weights": [StrOptions({"learn", "uniform"}), "array-like"],
@@ -187,6 +199,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         "tol": [Interval(Real, 0, None, closed="left")],
         "guard_resamples": [Interval(Integral, 0, None, closed="left")],
         "max_experts": [None, Interval(Integral, 1, None, closed="left")],
+        "expert_times": [None, dict],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
@@ -197,7 +210,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         experts,
         *,
         cv=0.2,
-        refit=True,
+        refit="auto",
         thresholds="learn",
         threshold_scope="expert",
         weights="learn",
@@ -208,6 +221,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         tol=1e-4,
         guard_resamples=5,
         max_experts=None,
+        expert_times=None,
         n_jobs=None,
         verbose=0,
         random_state=None,
@@ -225,6 +239,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         self.tol = tol
         self.guard_resamples = guard_resamples
         self.max_experts = max_experts
+        self.expert_times = expert_times
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.random_state = random_state
@@ -273,9 +288,9 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             fitted, expert_proba, times, indicator = self._fit_and_predict(
                 experts, [expert_params[name] for name in names], X, y, indicator
             )
-        self.expert_times_ = dict(zip(names, times))
+        self.expert_times_ = self._given_times(names) or dict(zip(names, times))
 
-        keep = self._fastest(names, times)
+        keep = self._fastest(names, [self.expert_times_[name] for name in names])
         self.experts_ = [fitted[i] for i in keep]
         self.named_experts_ = Bunch(**{names[i]: fitted[i] for i in keep})
         self.quorum_ = self._resolve_quorum()
@@ -373,14 +388,16 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
                 for expert, expert_params in zip(experts, params)
             )
 
-        if isinstance(self.cv, Real) and not isinstance(self.cv, Integral):
+        hold_out = isinstance(self.cv, Real) and not isinstance(self.cv, Integral)
+        refit = (not hold_out) if self.refit == "auto" else self.refit
+        if hold_out:
             train, tune = stratified_partition(labels, (1 - self.cv, self.cv),
                                                random_state=self.random_state)
             fitted = fit_on(train)
             expert_proba, times = self._predict_all(fitted, take_rows(X, tune))
-            return (fit_on(None) if self.refit else fitted), expert_proba, times, indicator[tune]
+            return (fit_on(None) if refit else fitted), expert_proba, times, indicator[tune]
 
-        if not self.refit:
+        if not refit:
             raise ValueError(
                 "refit=False keeps the experts fitted on the training part, which needs a single "
                 f"split: set cv to a fraction (e.g. 0.2), not {self.cv!r}."
@@ -393,18 +410,31 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             for train, test in splits for expert, expert_params in zip(experts, params)
         )
         expert_proba = np.zeros((len(experts), len(indicator), len(self.classes_)))
-        times = np.zeros(len(experts))
+        seconds = np.zeros(len(experts))
         jobs = [(k, test) for _, test in splits for k in range(len(experts))]
-        for (k, test), (proba, seconds) in zip(jobs, fold_results):
+        for (k, test), (proba, per_image) in zip(jobs, fold_results):
             expert_proba[k, test] = proba
-            times[k] += seconds
-        return fit_on(None), expert_proba, list(times), indicator
+            seconds[k] += per_image * len(test)
+        return fit_on(None), expert_proba, list(seconds / len(indicator)), indicator
 
     def _predict_all(self, experts, X):
         results = Parallel(n_jobs=self.n_jobs)(
             delayed(_timed_proba)(expert, X, self.classes_, self.multilabel_) for expert in experts
         )
         return np.stack([proba for proba, _ in results]), [seconds for _, seconds in results]
+
+    def _given_times(self, names):
+        """The user's ``expert_times`` as {name: seconds per image}, checked; None if unset."""
+        if self.expert_times is None:
+            return None
+        missing = [name for name in names if name not in self.expert_times]
+        if missing:
+            raise ValueError(f"expert_times has no time for {missing}; give seconds per image "
+                             f"for every expert ({names}), or None to measure them.")
+        times = {name: float(self.expert_times[name]) for name in names}
+        if not all(np.isfinite(t) and t >= 0 for t in times.values()):
+            raise ValueError(f"expert_times must be finite seconds >= 0; got {times}.")
+        return times
 
     def _fastest(self, names, times):
         if self.max_experts is None:
@@ -597,11 +627,18 @@ def _fit(expert, X, y, params=None):
 
 
 def _timed_proba(expert, X, classes, multilabel):
-    """An expert's probabilities over ``classes`` and the seconds it took."""
+    """An expert's probabilities over ``classes`` and its steady-state seconds per image.
+
+    A warm-up batch runs first, so that one-off costs (loading a model, a GPU's first call)
+    are not counted.
+    """
+    n_samples = _num_samples(X)
+    predict_class_proba(expert, take_rows(X, np.arange(min(n_samples, _WARM_UP_ROWS))),
+                        name=type(expert).__name__)
     start = time.perf_counter()
     proba = predict_class_proba(expert, X, name=type(expert).__name__)
-    seconds = time.perf_counter() - start
-    return proba[:, _columns(expert, classes, multilabel)], seconds
+    per_image = (time.perf_counter() - start) / n_samples
+    return proba[:, _columns(expert, classes, multilabel)], per_image
 
 
 def _fit_and_time(expert, X_train, y_train, params, X_test, classes, multilabel):

@@ -4,9 +4,9 @@ Importing this package does not import torch or ultralytics: the classes import 
 fit or predict.
 """
 
-from ._detector import BaseDetector
+from ._base import BaseImageExpert
 from ._image_classifier import ImageClassifier
-from ._torchvision_detector import TorchvisionDetector
-from ._yolo import YOLODetector
+from .detection import BaseDetector, TorchvisionDetector, YOLODetector
 
-__all__ = ["BaseDetector", "ImageClassifier", "TorchvisionDetector", "YOLODetector"]
+__all__ = ["BaseDetector", "BaseImageExpert", "ImageClassifier", "TorchvisionDetector",
+           "YOLODetector"]

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from ..model_selection import stratified_partition
 from ..utils._images import check_image_input
+from ..utils._inputs import check_fit_inputs
 from ..utils._labels import predict_from_proba, require_two_classes, to_indicator
 from ..utils._optional import import_optional
 from ..utils._sklearn_compat import Interval
@@ -61,10 +62,8 @@ class BaseImageExpert(ClassifierMixin, BaseEstimator):
         Sets ``classes_``, ``multilabel_`` and ``device_``, and seeds torch.
         """
         import_optional("torch", needed_by=type(self).__name__)
+        check_fit_inputs(self, X, y)
         source = check_image_input(X)
-        n_labels = len(y) if not hasattr(y, "shape") else y.shape[0]
-        if len(source) != n_labels:
-            raise ValueError(f"X has {len(source)} images but y has {n_labels} labels.")
         indicator, self.classes_, self.multilabel_ = to_indicator(y)
         require_two_classes(self.classes_, needed_by=type(self).__name__)
         self.device_ = resolve_device(self.device)

@@ -44,10 +44,11 @@ def test_neu_quirks(neu):
 
 
 def test_neu_boxes_inside_images(neu):
-    """Every box lies inside its 200x200 image (0-based inclusive corners)."""
+    """Every box lies inside its 200x200 image (far edges exclusive, as in torchvision)."""
     boxes = np.concatenate(neu.boxes)
-    assert (boxes[:, 1:3] >= 0).all() and (boxes[:, 3:5] <= 199).all()
-    assert (boxes[:, 1] <= boxes[:, 3]).all() and (boxes[:, 2] <= boxes[:, 4]).all()
+    assert (boxes[:, 1:3] >= 0).all() and (boxes[:, 3:5] <= 200).all()
+    assert (boxes[:, 1] < boxes[:, 3]).all() and (boxes[:, 2] < boxes[:, 4]).all()
+    assert (boxes[:, 3:5] == 200).any()  # VOC's last pixel (xmax=200) ends at the edge
 
 
 def test_neu_subset(data_root):
@@ -104,11 +105,12 @@ def tiles(data_root):
 
 
 def test_magnetic_tile_counts(tiles):
-    """952/115/103/85/57/32 images, MT_Free is the defect-free class and comes first."""
+    """952/115/103/85/57/32 images, MT_Free is the defect-free class, names sorted."""
     counts = dict(zip(*np.unique(tiles.target, return_counts=True)))
     assert counts == {"MT_Free": 952, "MT_Blowhole": 115, "MT_Uneven": 103, "MT_Break": 85,
                       "MT_Crack": 57, "MT_Fray": 32}
-    assert tiles.background_class == "MT_Free" and tiles.target_names[0] == "MT_Free"
+    assert tiles.background_class == "MT_Free"
+    assert tiles.target_names == sorted(counts)  # as classes_: box indices are its columns
     assert set(tiles.split) == {"train", "val", "test"}
 
 
@@ -120,8 +122,8 @@ def test_magnetic_tile_boxes_cover_masks(tiles):
             continue
         covered = np.zeros_like(mask)
         for _, x1, y1, x2, y2 in boxes:
-            assert mask[y1:y2 + 1, x1:x2 + 1].any()
-            covered[y1:y2 + 1, x1:x2 + 1] = True
+            assert mask[y1:y2, x1:x2].any()
+            covered[y1:y2, x1:x2] = True
         assert not (mask & ~covered).any()
         assert (boxes[:, 0] == tiles.target_names.index(label)).all()
 
@@ -168,8 +170,8 @@ def test_severstal_boxes_and_masks_agree(severstal):
         assert bitmask.shape == (256, 1600)
         assert set(boxes[:, 0]) == set(np.flatnonzero(row[1:]) + 1)
         for c, x1, y1, x2, y2 in boxes:
-            assert 0 <= x1 <= x2 < 1600 and 0 <= y1 <= y2 < 256
-            assert (bitmask[y1:y2 + 1, x1:x2 + 1] >> (c - 1) & 1).any()
+            assert 0 <= x1 < x2 <= 1600 and 0 <= y1 < y2 <= 256
+            assert (bitmask[y1:y2, x1:x2] >> (c - 1) & 1).any()
 
 
 def test_severstal_old_format_and_missing(severstal_root, tmp_path):

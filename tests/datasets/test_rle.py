@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from skmoe.datasets import mask_to_boxes, rle_decode, rle_encode
+from skmoe.datasets import rle_decode, rle_encode
 
 
 @settings(max_examples=100, deadline=None)
@@ -54,15 +54,3 @@ def test_malformed_rle(rle, err_msg):
     """Malformed encodings raise a ValueError that says what is wrong."""
     with pytest.raises(ValueError, match=err_msg):
         rle_decode(rle, shape=(3, 4))
-
-
-def test_boxes_of_components():
-    """Each 8-connected component gives its tight inclusive box; small ones can be dropped."""
-    mask = np.zeros((6, 8), dtype=bool)
-    mask[1:3, 1:4] = True  # 6 pixels
-    mask[3, 4] = True  # touches the first at a corner: same component
-    mask[5, 7] = True  # a speck
-    boxes = mask_to_boxes(mask, 2)
-    np.testing.assert_array_equal(boxes, [[2, 1, 1, 4, 3], [2, 7, 5, 7, 5]])
-    np.testing.assert_array_equal(mask_to_boxes(mask, 2, min_area=2), [[2, 1, 1, 4, 3]])
-    assert mask_to_boxes(np.zeros((3, 3)), 1).shape == (0, 5)

@@ -54,7 +54,7 @@ def test_voting_splits_boxes_with_X(routing, data):
     X, y, boxes = data
     expert = BoxedClassifier().set_fit_request(boxes=True)
     MultiExpertVotingClassifier([("detector", expert), ("lr", LogisticRegression())],
-                                cv=0.25, random_state=0).fit(X, y, boxes=boxes)
+                                cv=0.25, refit=True, random_state=0).fit(X, y, boxes=boxes)
     assert len(SEEN) == 2 and abs(SEEN[0] - 90) <= 2 and SEEN[1] == 120
 
 
@@ -71,7 +71,8 @@ def test_grid_search_splits_boxes(routing, data):
     X, y, boxes = data
     expert = BoxedClassifier().set_fit_request(boxes=True)
     search = GridSearchCV(
-        MultiExpertVotingClassifier([("detector", expert)], cv=0.25, random_state=0),
+        MultiExpertVotingClassifier([("detector", expert)], cv=0.25, refit=True,
+                                    random_state=0),
         {"detector__C": [0.1, 1.0]}, cv=2,
     ).fit(X, y, boxes=boxes)
     assert search.best_params_["detector__C"] in (0.1, 1.0)

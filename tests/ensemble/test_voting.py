@@ -165,16 +165,17 @@ def test_single_label_predict_is_argmax_of_proba(data, prefit_experts):
 
 
 def test_unfitted_experts_with_holdout(data, fit_calls):
-    """With cv a fraction the experts are fitted on the rest, then refitted on everything."""
+    """With cv a fraction every expert trains once, on the rest (refit="auto"); refit=True
+    trains it again on everything."""
     X, y = data[0], data[1]
-    ensemble = MultiExpertVotingClassifier([("a", CountingClassifier()), ("b", GaussianNB())],
-                                           cv=0.25, random_state=0).fit(X, y)
-    assert len(fit_calls) == 2 and abs(fit_calls[0] - 450) <= 4 and fit_calls[1] == 600
-    fit_calls.clear()
-    kept = MultiExpertVotingClassifier([("a", CountingClassifier()), ("b", GaussianNB())],
-                                       cv=0.25, refit=False, random_state=0).fit(X, y)
+    once = MultiExpertVotingClassifier([("a", CountingClassifier()), ("b", GaussianNB())],
+                                       cv=0.25, random_state=0).fit(X, y)
     assert len(fit_calls) == 1 and abs(fit_calls[0] - 450) <= 4
-    assert ensemble.best_score_ > 0 and kept.best_score_ > 0
+    fit_calls.clear()
+    twice = MultiExpertVotingClassifier([("a", CountingClassifier()), ("b", GaussianNB())],
+                                        cv=0.25, refit=True, random_state=0).fit(X, y)
+    assert len(fit_calls) == 2 and abs(fit_calls[0] - 450) <= 4 and fit_calls[1] == 600
+    assert once.best_score_ == twice.best_score_ > 0  # tuned on the same held-out part
 
 
 def test_unfitted_experts_with_folds(data, fit_calls):
@@ -225,24 +226,50 @@ def test_drop_and_nested_params(data, prefit_experts):
     assert list(ensemble.named_experts_) == ["nb"]
 
 
-def test_max_experts_keeps_the_fastest(data, prefit_experts):
-    """max_experts keeps the experts that predicted the tuning data fastest."""
+class _Sleepy(ClassifierMixin, BaseEstimator):
+    """Uniform probabilities, sleeping ``per_call`` seconds per call (``first_call`` on the
+    first), like a model whose first call loads weights or warms up a GPU."""
 
-    class Slow(ClassifierMixin, BaseEstimator):
-        def fit(self, X, y):
-            self.classes_ = np.unique(y)
-            return self
+    def __init__(self, per_call=0.0, first_call=0.0):
+        self.per_call = per_call
+        self.first_call = first_call
 
-        def predict_proba(self, X):
-            time.sleep(0.05)
-            return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.calls_ = 0
+        return self
 
+    def predict_proba(self, X):
+        time.sleep(self.first_call if self.calls_ == 0 else self.per_call)
+        self.calls_ += 1
+        return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+
+
+def test_max_experts_keeps_the_fastest_in_steady_state(data, prefit_experts):
+    """max_experts ranks experts by their time per image after a warm-up batch: a slow first
+    call (loading, GPU warm-up) does not count, a steadily slow expert is left out."""
     X_val, y_val = data[2:4]
-    experts = _frozen(prefit_experts[:2]) + [("slow", FrozenEstimator(Slow().fit(X_val, y_val)))]
+    experts = [("warming", FrozenEstimator(_Sleepy(first_call=0.5).fit(X_val, y_val))),
+               *_frozen(prefit_experts[:1]),
+               ("slow", FrozenEstimator(_Sleepy(per_call=0.05).fit(X_val, y_val)))]
     ensemble = MultiExpertVotingClassifier(experts, max_experts=2).fit(X_val, y_val)
-    assert list(ensemble.named_experts_) == ["logreg", "bayes"]
-    assert ensemble.expert_times_["slow"] > 0.05
+    assert list(ensemble.named_experts_) == ["warming", "logreg"]
+    assert ensemble.expert_times_["slow"] >= 0.05 / len(X_val)  # seconds per image
+    assert ensemble.expert_times_["warming"] < 0.5 / len(X_val)
     assert ensemble.weights_.shape == (2,)
+
+
+def test_max_experts_with_given_times_is_reproducible(data, prefit_experts):
+    """Times given by the user decide which experts stay, whatever this run measures."""
+    X_val, y_val = data[2:4]
+    times = {"logreg": 3e-3, "bayes": 1e-3, "forest": 2e-3}
+    ensemble = MultiExpertVotingClassifier(_frozen(prefit_experts), max_experts=2,
+                                           expert_times=times).fit(X_val, y_val)
+    assert list(ensemble.named_experts_) == ["bayes", "forest"]
+    assert ensemble.expert_times_ == times
+    with pytest.raises(ValueError, match="no time for"):
+        MultiExpertVotingClassifier(_frozen(prefit_experts), max_experts=2,
+                                    expert_times={"logreg": 1.0}).fit(X_val, y_val)
 
 
 def test_fixed_thresholds_and_uniform_weights(data, prefit_experts):

@@ -6,10 +6,10 @@ from numbers import Integral, Real
 
 from tqdm.auto import tqdm
 
-from ..utils._optional import import_optional
-from ..utils._sklearn_compat import Interval
-from ._detection import to_corners
-from ._detector import BaseDetector
+from ...utils._optional import import_optional
+from ...utils._sklearn_compat import Interval
+from .._base import inference_device
+from ._base import BaseDetector
 
 
 class TorchvisionDetector(BaseDetector):
@@ -51,15 +51,10 @@ class TorchvisionDetector(BaseDetector):
         Flips, box-preserving crops, brightness and contrast.
     rpn_focal_loss : bool, default=False
         Focal loss for the RPN objectness, as in the reference method (Faster R-CNN only).
-    background_class, box_classes, min_score
+    background_class, min_score
         As in :class:`YOLODetector`.
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
-    mixed_precision : bool, default=True
-        bf16 autocast on CUDA (ignored on CPU).
-    num_workers : int, default=0
-        DataLoader workers reading images.
-    random_state : int, default=None
-        Seed of torch (weights, augmentation, shuffling).
+    device, mixed_precision, num_workers, random_state
+        As in :class:`~skmoe.experts.BaseImageExpert`.
     verbose : int, default=0
         > 0 shows a progress bar over epochs.
 
@@ -70,18 +65,18 @@ class TorchvisionDetector(BaseDetector):
     background_index_ : int or None
     network_ : torch.nn.Module
         The trained torchvision model.
-    loss_curve_ : ndarray of shape (n_epochs,)
-        Mean training loss of every epoch.
+    history_ : skorch.history.History
+        One row per epoch: ``epoch``, ``train_loss`` (mean over the epoch's batches), ``lr``
+        and ``dur`` (seconds), read as ``history_[:, "train_loss"]``, as the CNN expert's
+        ``net_.history``.
     device_ : str
 
     Examples
     --------
-    >>> from skmoe.datasets import STEEL_CLASSES, make_steel_defects
+    >>> from skmoe.datasets import make_steel_defects
     >>> from skmoe.experts import TorchvisionDetector
     >>> X, y, boxes = make_steel_defects(8, image_size=64, return_boxes=True, random_state=0)
-    >>> detector = TorchvisionDetector("fasterrcnn_mobilenet_v3_large_320_fpn", max_epochs=1,
-    ...                                background_class="background",
-    ...                                box_classes=STEEL_CLASSES)
+    >>> detector = TorchvisionDetector("fasterrcnn_mobilenet_v3_large_320_fpn", max_epochs=1)
     >>> detector.fit(X, y, boxes=boxes).predict_proba(X[:2]).shape
     (2, 5)
     """
@@ -94,17 +89,10 @@ class TorchvisionDetector(BaseDetector):
         "min_size": [Interval(Integral, 16, None, closed="left"), None],
         "max_size": [Interval(Integral, 16, None, closed="left"), None],
         "anchor_scale": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "augment": ["boolean"],
         "rpn_focal_loss": ["boolean"],
-        "device": [str],
-        "mixed_precision": ["boolean"],
-        "num_workers": [Interval(Integral, 0, None, closed="left")],
-        "random_state": [None, Interval(Integral, 0, None, closed="left")],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -122,8 +110,7 @@ class TorchvisionDetector(BaseDetector):
         max_epochs=24,
         augment=True,
         rpn_focal_loss=False,
-        background_class=None,
-        box_classes=None,
+        background_class="auto",
         min_score=0.001,
         device="auto",
         mixed_precision=True,
@@ -144,7 +131,6 @@ class TorchvisionDetector(BaseDetector):
         self.augment = augment
         self.rpn_focal_loss = rpn_focal_loss
         self.background_class = background_class
-        self.box_classes = box_classes
         self.min_score = min_score
         self.device = device
         self.mixed_precision = mixed_precision
@@ -152,15 +138,14 @@ class TorchvisionDetector(BaseDetector):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _train(self, source, boxes, sizes):
+    def _train(self, source, boxes, sizes, indicator):
         torch = import_optional("torch", needed_by="TorchvisionDetector")
         import_optional("torchvision", needed_by="TorchvisionDetector")
-        from . import _torchvision_parts as parts
-        from ._torch_parts import load_state_dict, resolve_device
+        from skorch.history import History
 
-        self.device_ = resolve_device(self.device)
-        if self.random_state is not None:
-            torch.manual_seed(self.random_state)
+        from .._torch_parts import load_state_dict
+        from . import _torchvision_parts as parts
+
         min_size, max_size = self.min_size or int(sizes.min()), self.max_size or int(sizes.max())
         network = parts.build_model(self.architecture, len(self.classes_), min_size=min_size,
                                     max_size=max_size, model_kwargs=self.model_kwargs)
@@ -176,18 +161,17 @@ class TorchvisionDetector(BaseDetector):
             generator=None if self.random_state is None
             else torch.Generator().manual_seed(self.random_state),
         )
-        self.loss_curve_ = parts.train(
-            network, loader, device=self.device_, lr=self.lr, weight_decay=self.weight_decay,
-            max_epochs=self.max_epochs, mixed_precision=self._autocast(self.device_),
-            progress=self._progress,
-        )
+        self.history_ = History()
+        parts.train(network, loader, device=self.device_, lr=self.lr,
+                    weight_decay=self.weight_decay, max_epochs=self.max_epochs,
+                    mixed_precision=self._autocast(self.device_), history=self.history_,
+                    progress=self._progress)
         self.network_ = network
         return self
 
     def _detect(self, source):
         torch = import_optional("torch", needed_by="TorchvisionDetector")
         from . import _torchvision_parts as parts
-        from ._torch_parts import inference_device
 
         device = inference_device(self.device_)
         parts.set_score_threshold(self.network_, self.min_score)
@@ -198,12 +182,7 @@ class TorchvisionDetector(BaseDetector):
         )
         detections = parts.detect(self.network_, loader, device=device,
                                   mixed_precision=self._autocast(device))
-        for found in detections:
-            found[:, 1:5] = to_corners(found[:, 1:5])
         return [found[found[:, 5] >= self.min_score] for found in detections]
-
-    def _autocast(self, device):
-        return self.mixed_precision and device.startswith("cuda")
 
     def _progress(self, epochs):
         return tqdm(epochs, desc=f"{type(self).__name__} epochs", disable=not self.verbose)

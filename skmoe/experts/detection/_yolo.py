@@ -6,14 +6,15 @@ detector fits or predicts.
 
 import os
 import tempfile
-from numbers import Integral, Real
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 
-from ..utils._sklearn_compat import Interval
-from ._detection import to_corners
-from ._detector import BaseDetector
+from ...utils._images import as_uint8
+from ...utils._sklearn_compat import Interval
+from .._base import BaseImageExpert, inference_device
+from ._base import BaseDetector
 from ._ultralytics import (
     import_ultralytics,
     model_class,
@@ -53,24 +54,22 @@ class YOLODetector(BaseDetector):
         Epochs without improvement of the validation fitness before training stops (needs
         ``validation_fraction > 0``).
     validation_fraction : float, default=0.1
-        Held-out share of the training images, validated every epoch; the best epoch's weights
-        are kept. 0 trains on everything and keeps the last epoch.
-    background_class : str, int or None, default=None
+        Held-out share of the training images (stratified per class), validated every epoch;
+        the best epoch's weights are kept. 0 trains on everything and keeps the last epoch.
+    background_class : "auto", str, int or None, default="auto"
         Label of the defect-free images (a column index for an indicator ``y``). Its
-        probability is one minus the highest defect score. None: every class is a defect.
-    box_classes : array-like of str, default=None
-        The class each box class index names, e.g. a dataset's ``target_names``. None: box
-        class indices are columns of ``classes_`` (sorted labels of 1-D ``y``).
+        probability is one minus the highest defect score. "auto": the one class of ``y``
+        that no box names and whose images have no boxes (the defect-free class of every
+        loader in :mod:`skmoe.datasets` and of the synthetic data), or none when no class or
+        several classes are like that. None: every class is a defect.
     min_score : float, default=0.001
         Boxes scoring below are discarded at prediction; a low value keeps weak detections as
         graded scores for the ensemble's threshold search.
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
-    mixed_precision : bool, default=True
-        bf16 mixed precision on CUDA (ultralytics' ``amp="bf16"``; ignored on CPU).
-    num_workers : int, default=0
-        Data loader workers.
     train_kwargs : dict, default=None
         Further ultralytics training arguments, e.g. ``{"mosaic": 0.5, "lr0": 0.005}``.
+    device, mixed_precision, num_workers
+        As in :class:`~skmoe.experts.BaseImageExpert` (bf16 through ultralytics'
+        ``amp="bf16"``).
     random_state : int, default=None
         Seed of ultralytics (deterministic training) and of the validation split.
     verbose : int, default=0
@@ -81,7 +80,7 @@ class YOLODetector(BaseDetector):
     classes_ : ndarray of shape (n_classes,)
     multilabel_ : bool
     background_index_ : int or None
-        Column of the defect-free class.
+        Column of the defect-free class (None: every class is a defect).
     checkpoint_ : bytes
         The trained ultralytics checkpoint; ``Path("best.pt").write_bytes(checkpoint_)`` gives
         a file every ultralytics tool opens.
@@ -92,29 +91,21 @@ class YOLODetector(BaseDetector):
 
     Examples
     --------
-    >>> from skmoe.datasets import STEEL_CLASSES, make_steel_defects
+    >>> from skmoe.datasets import make_steel_defects
     >>> from skmoe.experts import YOLODetector
     >>> X, y, boxes = make_steel_defects(64, image_size=64, return_boxes=True, random_state=0)
-    >>> detector = YOLODetector(image_size=64, max_epochs=1, validation_fraction=0,
-    ...                         background_class="background", box_classes=STEEL_CLASSES)
+    >>> detector = YOLODetector(image_size=64, max_epochs=1, validation_fraction=0)
     >>> detector.fit(X, y, boxes=boxes).predict_proba(X[:2]).shape
     (2, 5)
     """
 
     _parameter_constraints = {
         **BaseDetector._parameter_constraints,
+        **BaseImageExpert._validation_constraint,
         "model": [str, os.PathLike],
         "image_size": [Interval(Integral, 32, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "device": [str],
-        "mixed_precision": ["boolean"],
-        "num_workers": [Interval(Integral, 0, None, closed="left")],
         "train_kwargs": [dict, None],
-        "random_state": [None, Interval(Integral, 0, None, closed="left")],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -126,8 +117,7 @@ class YOLODetector(BaseDetector):
         max_epochs=100,
         patience=100,
         validation_fraction=0.1,
-        background_class=None,
-        box_classes=None,
+        background_class="auto",
         min_score=0.001,
         device="auto",
         mixed_precision=True,
@@ -143,7 +133,6 @@ class YOLODetector(BaseDetector):
         self.patience = patience
         self.validation_fraction = validation_fraction
         self.background_class = background_class
-        self.box_classes = box_classes
         self.min_score = min_score
         self.device = device
         self.mixed_precision = mixed_precision
@@ -152,13 +141,10 @@ class YOLODetector(BaseDetector):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _train(self, source, boxes, sizes):
+    def _train(self, source, boxes, sizes, indicator):
         ultralytics = import_ultralytics(needed_by="YOLODetector")
-        from ._torch_parts import resolve_device
-
         model_path = self._check_model_path()
-        self.device_ = resolve_device(self.device)
-        val_rows = self._validation_rows(len(source))
+        _, val_rows = self._validation_split(indicator)
         names = [str(c) for c in self.classes_]
         with tempfile.TemporaryDirectory(prefix="skmoe-yolo-") as tmp, \
                 torch_globals_restored(), quiet_unless(self.verbose):
@@ -175,8 +161,6 @@ class YOLODetector(BaseDetector):
 
     def _detect(self, source):
         model = self._loaded_model()
-        from ._torch_parts import inference_device
-
         device = ultralytics_device(inference_device(self.device_))
         detections = []
         with torch_globals_restored(), quiet_unless(self.verbose):
@@ -194,7 +178,10 @@ class YOLODetector(BaseDetector):
         arguments = dict(
             data=str(data), epochs=self.max_epochs, imgsz=self.image_size,
             batch=self.batch_size, device=ultralytics_device(self.device_),
-            patience=self.patience, val=validate, amp=self._amp(),
+            patience=self.patience, val=validate,
+            # bf16 autocast on CUDA, as the other experts. ultralytics' fp16 mode would first
+            # run its AMP check, which loads (and offline would try to download) yolo26n.pt.
+            amp="bf16" if self._autocast(self.device_) else False,
             workers=self.num_workers, seed=self.random_state or 0,
             deterministic=self.random_state is not None, verbose=bool(self.verbose),
             # Runs go to a temporary folder; plots would need fonts and time for nothing kept.
@@ -208,11 +195,6 @@ class YOLODetector(BaseDetector):
                              "from random_state, ...); set those parameters instead.")
         return {**arguments, **extra}
 
-    def _amp(self):
-        """bf16 autocast on CUDA, as the other experts. ultralytics' fp16 mode would first run
-        its AMP check, which loads (and offline would try to download) yolo26n.pt."""
-        return "bf16" if self.mixed_precision and self.device_.startswith("cuda") else False
-
     def _check_model_path(self):
         model = str(self.model)
         if model.endswith((".yaml", ".yml")):
@@ -224,15 +206,6 @@ class YOLODetector(BaseDetector):
                 ".pt file yourself and pass its path."
             )
         return model
-
-    def _validation_rows(self, n_images):
-        if self.validation_fraction == 0:
-            return np.empty(0, dtype=np.int64)
-        n_val = max(1, int(round(self.validation_fraction * n_images)))
-        if n_val >= n_images:
-            raise ValueError(f"validation_fraction={self.validation_fraction} leaves no image "
-                             f"to train on among {n_images}.")
-        return np.random.default_rng(self.random_state).permutation(n_images)[:n_val]
 
     def _loaded_model(self):
         """The ultralytics model of ``checkpoint_``, loaded once per process."""
@@ -254,17 +227,14 @@ def _bgr_inputs(source, start, stop):
     """Images as ultralytics takes them: paths, or uint8 BGR arrays (OpenCV's channel order)."""
     if source.paths is not None:
         return source.paths[start:stop]
-    batch = source.array[start:stop]
-    if batch.dtype.kind == "f":
-        batch = np.round(batch * 255)
-    batch = batch.astype(np.uint8, copy=False)
+    batch = as_uint8(source.array[start:stop])
     batch = np.repeat(batch, 3, axis=-1) if batch.shape[-1] == 1 else batch[..., ::-1]
     return [np.ascontiguousarray(image) for image in batch]
 
 
 def _as_detections(result):
-    """(class, x1, y1, x2, y2, confidence) with inclusive corners, from one ultralytics Result."""
+    """(class, x1, y1, x2, y2, confidence) from one ultralytics Result (its xyxy boxes are
+    continuous, far edges exclusive, as skmoe's)."""
     boxes = result.boxes
-    corners = to_corners(boxes.xyxy.cpu().numpy())
-    return np.column_stack([boxes.cls.cpu().numpy(), corners, boxes.conf.cpu().numpy()]
-                           ).astype(np.float64).reshape(-1, 6)
+    return np.column_stack([boxes.cls.cpu().numpy(), boxes.xyxy.cpu().numpy(),
+                            boxes.conf.cpu().numpy()]).astype(np.float64).reshape(-1, 6)

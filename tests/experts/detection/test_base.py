@@ -1,5 +1,5 @@
-"""Box checks, image-level scores and the shared detector behaviour, on a detector without a
-network: it 'detects' the boxes it was given for an image it has seen."""
+"""The shared detector behaviour, on a detector without a network: it 'detects' the boxes it
+was given for an image it has seen."""
 
 import pickle
 import warnings
@@ -14,67 +14,22 @@ from sklearn.model_selection import GridSearchCV
 from skmoe import MultiExpertVotingClassifier
 from skmoe.datasets import STEEL_CLASSES, make_steel_defects
 from skmoe.experts import BaseDetector
-from skmoe.experts._detection import (
-    check_boxes,
-    max_confidence_per_class,
-    to_corners,
-    to_extent,
-)
-
-SIZES = np.array([[10, 20], [10, 20]])  # two images of 10 rows x 20 columns
-
-
-# --- check_boxes --------------------------------------------------------------------------
-
-def test_check_boxes_accepts_empty_images_and_edge_pixels():
-    boxes = check_boxes([[], [[1, 0, 0, 19, 9]]], SIZES, n_classes=2)
-    assert boxes[0].shape == (0, 5) and boxes[1].tolist() == [[1, 0, 0, 19, 9]]
-
-
-@pytest.mark.parametrize("boxes, message", [
-    (None, "needs boxes"),
-    ([[]], "boxes has 1 entries but X has 2 images"),
-    (np.zeros((2, 5)), "one 2-D array"),
-    ([[], [[2, 0, 0, 3, 3]]], "class index 2"),
-    ([[], [[0.5, 0, 0, 3, 3]]], "class index 0.5"),
-    ([[], [[-1, 0, 0, 3, 3]]], "class index -1"),
-    ([[], [[0, 0, 0, 20, 3]]], "does not fit the image"),
-    ([[], [[0, 0, -1, 3, 3]]], "does not fit the image"),
-    ([[], [[0, 5, 0, 3, 3]]], "does not fit the image"),
-    ([[], [[0, 0, 0, 3]]], "has shape"),
-    ([[], [[0, 0, np.nan, 3, 3]]], "NaN"),
-])
-def test_check_boxes_errors(boxes, message):
-    with pytest.raises(ValueError, match=message):
-        check_boxes(boxes, SIZES, n_classes=2)
-
-
-def test_extent_round_trip():
-    corners = np.array([[3, 4, 5, 4]])
-    assert to_extent(corners).tolist() == [[3, 4, 6, 5]]
-    np.testing.assert_array_equal(to_corners(to_extent(corners)), corners)
-
-
-def test_max_confidence_per_class():
-    detections = [np.array([[1, 0, 0, 2, 2, 0.3], [1, 0, 0, 2, 2, 0.7], [0, 0, 0, 1, 1, 0.2]]),
-                  np.empty((0, 6))]
-    np.testing.assert_allclose(max_confidence_per_class(detections, 3),
-                               [[0.2, 0.7, 0.0], [0.0, 0.0, 0.0]])
-
 
 # --- BaseDetector, with a memorising stand-in for a network ----------------------------------
 
 class MemoryDetector(BaseDetector):
     """'Detects' each training image's boxes (confidence 0.9) when it sees the image again."""
 
-    def __init__(self, background_class=None, box_classes=None, min_score=0.0, C=1.0):
+    def __init__(self, background_class="auto", min_score=0.0, C=1.0, device="cpu",
+                 random_state=None):
         self.background_class = background_class
-        self.box_classes = box_classes
         self.min_score = min_score
         self.C = C  # a parameter to tune in GridSearchCV
+        self.device = device
+        self.random_state = random_state
 
-    def _train(self, source, boxes, sizes):
-        assert sizes.shape == (len(boxes), 2)
+    def _train(self, source, boxes, sizes, indicator):
+        assert sizes.shape == (len(boxes), 2) and len(indicator) == len(boxes)
         self.memory_ = {image.tobytes(): b for image, b in zip(source.array, boxes)}
         self.trained_on_ = len(boxes)
 
@@ -90,9 +45,11 @@ def steel():
 
 
 def test_scores_follow_classes_and_background(steel):
+    """The synthetic data goes straight in: box indices are columns, background is found."""
     X, y, boxes = steel
-    detector = MemoryDetector("background", box_classes=STEEL_CLASSES).fit(X, y, boxes=boxes)
-    assert detector.classes_.tolist() == sorted(STEEL_CLASSES)
+    detector = MemoryDetector().fit(X, y, boxes=boxes)
+    assert detector.classes_.tolist() == list(STEEL_CLASSES)
+    assert detector.classes_[detector.background_index_] == "background"
     proba = detector.predict_proba(X)
     defect = y != "background"
     np.testing.assert_allclose(proba[defect, detector.background_index_], 0.1)
@@ -101,10 +58,20 @@ def test_scores_follow_classes_and_background(steel):
 
 
 def test_box_classes_in_another_order_warn(steel):
-    """Indices in STEEL_CLASSES order read as columns of the sorted classes_: a warning."""
+    """Box indices in another order than the sorted classes_ are caught by a warning."""
     X, y, boxes = steel
-    with pytest.warns(UserWarning, match="box_classes=target_names"):
-        MemoryDetector("background").fit(X, y, boxes=boxes)
+    shifted = [np.column_stack([(b[:, 0] % 4) + 1, b[:, 1:]]) for b in boxes]
+    with pytest.warns(UserWarning, match="renumber the boxes"):
+        MemoryDetector("background").fit(X, y, boxes=shifted)
+
+
+@pytest.mark.filterwarnings("ignore:.*have no boxes")
+def test_auto_background_needs_exactly_one_class_without_boxes(steel):
+    """Two classes without any box: "auto" cannot tell which is defect-free, so none is."""
+    X, y, boxes = steel
+    without_pits = [b[b[:, 0] != 3] for b in boxes]
+    assert MemoryDetector().fit(X, y, boxes=without_pits).background_index_ is None
+    assert MemoryDetector(None).fit(X, y, boxes=boxes).background_index_ is None
 
 
 def test_images_with_labels_but_no_boxes_warn_once_and_are_left_out(steel):
@@ -115,7 +82,7 @@ def test_images_with_labels_but_no_boxes_warn_once_and_are_left_out(steel):
         boxes[i] = np.empty((0, 5))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        detector = MemoryDetector("background", STEEL_CLASSES).fit(X, y, boxes=boxes)
+        detector = MemoryDetector("background").fit(X, y, boxes=boxes)
     messages = [str(w.message) for w in caught if "no boxes" in str(w.message)]
     assert len(messages) == 1 and "3 of 60 images" in messages[0]
     assert detector.trained_on_ == 57
@@ -125,14 +92,14 @@ def test_images_with_labels_but_no_boxes_warn_once_and_are_left_out(steel):
 def test_class_without_boxes_warns_and_names_background(steel):
     X, y, boxes = steel
     with pytest.warns(UserWarning, match="background_class=<its label>"):
-        MemoryDetector(box_classes=STEEL_CLASSES).fit(X, y, boxes=boxes)
+        MemoryDetector(None).fit(X, y, boxes=boxes)
 
 
 @pytest.mark.parametrize("params, boxes_of, message", [
     (dict(background_class="ok"), None, "background_class='ok' is not a class of y"),
-    (dict(background_class="background", box_classes=["background", "dent"]),
-     lambda b: [np.array([[1, 0, 0, 3, 3]]) for _ in b], r"not classes of y: \['dent'\]"),
-    (dict(background_class="background", box_classes=STEEL_CLASSES),
+    (dict(background_class="background"),
+     lambda b: [np.array([[5, 0, 0, 3, 3]]) for _ in b], "class index 5"),
+    (dict(background_class="background"),
      lambda b: [np.array([[0, 0, 0, 3, 3]]) for _ in b], "defect-free class"),
     (dict(background_class="background"), lambda b: [[] for _ in b], "None of the 60 images"),
 ])
@@ -150,7 +117,7 @@ def test_fit_without_boxes_says_how_to_route(steel):
 
 def test_clone_and_pickle(steel):
     X, y, boxes = steel
-    detector = MemoryDetector("background", STEEL_CLASSES).fit(X, y, boxes=boxes)
+    detector = MemoryDetector().fit(X, y, boxes=boxes)
     assert clone(detector).get_params() == detector.get_params()
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(detector)).predict_proba(X),
                                   detector.predict_proba(X))
@@ -159,7 +126,7 @@ def test_clone_and_pickle(steel):
 def test_grid_search_and_ensemble_route_boxes(steel):
     X, y, boxes = steel
     with sklearn.config_context(enable_metadata_routing=True):
-        detector = MemoryDetector("background", STEEL_CLASSES).set_fit_request(boxes=True)
+        detector = MemoryDetector().set_fit_request(boxes=True)
         search = GridSearchCV(detector, {"C": [1.0, 2.0]}, cv=3).fit(X, y, boxes=boxes)
         assert search.best_estimator_.trained_on_ == 60
         ensemble = MultiExpertVotingClassifier(
@@ -193,4 +160,4 @@ class _OnFlatPixels(sklearn.base.ClassifierMixin, sklearn.base.BaseEstimator):
 def test_bad_labels(steel, y_of, message):
     X, y, boxes = steel
     with pytest.raises(ValueError, match=message):
-        MemoryDetector(box_classes=STEEL_CLASSES).fit(X, y_of(y), boxes=boxes)
+        MemoryDetector().fit(X, y_of(y), boxes=boxes)

@@ -4,14 +4,18 @@ Imported only when a TorchvisionDetector fits or predicts, so ``import skmoe`` s
 torch.
 """
 
+import time
+
 import numpy as np
 import torch
 import torchvision
+from torchvision import tv_tensors
 from torchvision.models.detection.rpn import RegionProposalNetwork
 from torchvision.ops import sigmoid_focal_loss
+from torchvision.transforms import v2
 
-from ._detection import to_extent
-from ._torch_parts import read_image
+from ...utils._images import as_uint8
+from .._torch_parts import read_image
 
 # Detection families whose builders take num_classes, min_size and max_size and whose training
 # needs boxes only (Mask / Keypoint R-CNN need masks, SSD a fixed size).
@@ -97,9 +101,7 @@ class DetectionDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         if self.source.array is not None:
-            image = self.source.array[i]
-            if image.dtype.kind == "f":
-                image = np.round(image * 255).astype(np.uint8)
+            image = as_uint8(self.source.array[i])
             image = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
         else:
             image = read_image(self.source.paths[i], None, 3)
@@ -107,11 +109,12 @@ class DetectionDataset(torch.utils.data.Dataset):
         if self.boxes is None:
             return image, None
         boxes = self.boxes[i]
-        target = {"boxes": torch.as_tensor(to_extent(boxes[:, 1:]), dtype=torch.float32),
-                  "labels": torch.as_tensor(boxes[:, 0] + 1, dtype=torch.int64)}
+        corners = tv_tensors.BoundingBoxes(torch.as_tensor(boxes[:, 1:], dtype=torch.float32),
+                                           format="XYXY", canvas_size=tuple(image.shape[-2:]))
         if self.augment:
-            image, target["boxes"] = augment_sample(image, target["boxes"])
-        return image, target
+            image, corners = augment_sample(image, corners)
+        return image, {"boxes": corners.as_subclass(torch.Tensor),
+                       "labels": torch.as_tensor(boxes[:, 0] + 1, dtype=torch.int64)}
 
 
 def collate(batch):
@@ -119,30 +122,30 @@ def collate(batch):
     return tuple(zip(*batch))
 
 
+# Flips and +-20 % brightness and contrast; torchvision.transforms.v2 moves the boxes along.
+_FLIPS_AND_COLOUR = v2.Compose([
+    v2.RandomHorizontalFlip(),
+    v2.RandomVerticalFlip(),
+    v2.ColorJitter(brightness=0.2, contrast=0.2),
+])
+
+
 def augment_sample(image, boxes):
     """Flips, a random crop that keeps every box whole, brightness and contrast changes.
 
-    ``image`` is a uint8 tensor (3, H, W), ``boxes`` continuous (x1, y1, x2, y2) corners.
+    ``image`` is a uint8 tensor (3, H, W), ``boxes`` a ``tv_tensors.BoundingBoxes`` on it.
     """
-    _, height, width = image.shape
-    boxes = boxes.clone()
+    image, boxes = _FLIPS_AND_COLOUR(image, boxes)
     if torch.rand(()) < 0.5:
-        image = image.flip(-1)
-        boxes[:, [0, 2]] = width - boxes[:, [2, 0]]
-    if torch.rand(()) < 0.5:
-        image = image.flip(-2)
-        boxes[:, [1, 3]] = height - boxes[:, [3, 1]]
-    if torch.rand(()) < 0.5:
-        image, boxes = _crop_around_boxes(image, boxes)
-    scale = 1 + (torch.rand(2) - 0.5) * 0.4  # brightness, contrast: +-20 %
-    x = image.float()
-    x = ((x - x.mean()) * scale[1] + x.mean() * scale[0]).clamp(0, 255)
-    return x.to(torch.uint8), boxes
+        window = _window_around(boxes)
+        image, boxes = v2.functional.crop(image, *window), v2.functional.crop(boxes, *window)
+    return image, boxes
 
 
-def _crop_around_boxes(image, boxes, min_share=0.6):
-    """A random crop of at least ``min_share`` of each side that contains every box."""
-    _, height, width = image.shape
+def _window_around(boxes, min_share=0.6):
+    """(top, left, height, width) of a random crop of at least ``min_share`` of each side
+    that contains every box."""
+    height, width = boxes.canvas_size
     size = torch.tensor([width, height], dtype=torch.float32)
     if len(boxes):
         inner_lo = boxes[:, :2].min(dim=0).values
@@ -154,34 +157,26 @@ def _crop_around_boxes(image, boxes, min_share=0.6):
                      .minimum((1 - min_share) * size))
     hi = torch.ceil(size - torch.rand(2) * torch.clamp(size - inner_hi, min=0)
                     .minimum((1 - min_share) * size))
-    x1, y1 = (int(v) for v in lo)
-    x2, y2 = (int(v) for v in hi)
-    boxes = boxes - torch.tensor([x1, y1, x1, y1], dtype=boxes.dtype)
-    return image[:, y1:y2, x1:x2], boxes
+    (x1, y1), (x2, y2) = lo.int().tolist(), hi.int().tolist()
+    return y1, x1, y2 - y1, x2 - x1
 
 
-def train(model, loader, *, device, lr, weight_decay, max_epochs, mixed_precision, progress):
+def train(model, loader, *, device, lr, weight_decay, max_epochs, mixed_precision, history,
+          progress):
     """SGD with momentum 0.9, a linear warm-up, and torchvision's step decay at 2/3 and 11/12.
 
-    ``progress`` wraps the range of epochs (a tqdm bar, which shows the last epoch's loss).
-    Returns the mean loss of every epoch.
+    Every epoch adds a row to ``history`` (a skorch History: epoch, train_loss, lr, dur), as
+    the CNN expert's training does; ``progress`` wraps the range of epochs (a tqdm bar, which
+    shows the last epoch's loss).
     """
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
-    steps = max_epochs * len(loader)
-    warmup = min(500, len(loader))
-    milestones = (int(steps * 2 / 3), int(steps * 11 / 12))
-
-    def factor(step):
-        decay = 0.1 ** sum(step >= m for m in milestones)
-        return decay * min(1.0, (step + 1) / warmup)
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    scheduler = _warmup_then_step_decay(optimizer, steps=max_epochs * len(loader),
+                                        warmup=min(500, len(loader)))
     model.to(device).train()
-    losses = []
     epochs = progress(range(max_epochs))
-    for _ in epochs:
-        total = 0.0
+    for epoch in epochs:
+        start, total = time.perf_counter(), 0.0
         for images, targets in loader:
             images = [im.to(device, non_blocking=True).float() / 255 for im in images]
             targets = [{k: v.to(device) for k, v in t.items()} for t in targets]
@@ -199,9 +194,24 @@ def train(model, loader, *, device, lr, weight_decay, max_epochs, mixed_precisio
             optimizer.step()
             scheduler.step()
             total += float(loss.detach())
-        losses.append(total / len(loader))
-        epochs.set_postfix(loss=f"{losses[-1]:.4f}")
-    return np.array(losses)
+        history.new_epoch()
+        history.record("epoch", epoch + 1)
+        history.record("train_loss", total / len(loader))
+        history.record("lr", optimizer.param_groups[0]["lr"])
+        history.record("dur", time.perf_counter() - start)
+        epochs.set_postfix(loss=f"{history[-1, 'train_loss']:.4f}")
+
+
+def _warmup_then_step_decay(optimizer, *, steps, warmup):
+    """Linear warm-up over ``warmup`` steps, then the rate divided by 10 at 2/3 and 11/12 of
+    ``steps``."""
+    from torch.optim.lr_scheduler import LinearLR, MultiStepLR, SequentialLR
+
+    milestones = [max(1, int(steps * share) - warmup) for share in (2 / 3, 11 / 12)]
+    return SequentialLR(optimizer, milestones=[warmup], schedulers=[
+        LinearLR(optimizer, start_factor=1 / warmup, total_iters=warmup),
+        MultiStepLR(optimizer, milestones=milestones, gamma=0.1),
+    ])
 
 
 def detect(model, loader, *, device, mixed_precision):

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..utils._optional import import_optional
-from ._detection import to_extent
+from ...utils._images import as_uint8
+from ...utils._optional import import_optional
 
 _FONTS = ("Arial.ttf", "Arial.Unicode.ttf")
 
@@ -140,22 +140,21 @@ def _write_image(source, i, folder):
         return target
     from PIL import Image
 
-    image = source.array[i]
-    if image.dtype.kind == "f":
-        image = np.round(image * 255)
-    image = image.astype(np.uint8, copy=False)
+    image = as_uint8(source.array[i])
     target = folder / f"{i:06d}.png"
     Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(target)
     return target
 
 
 def _yolo_lines(boxes, width, height):
-    """Inclusive pixel corners to YOLO's normalised centre and size (continuous extent)."""
+    """Boxes as YOLO's label lines: class, then centre and size normalised to the image."""
+    import torch
+    from torchvision.ops import box_convert
+
     if not len(boxes):
         return ""
-    x1, y1, x2, y2 = to_extent(boxes[:, 1:]).T
-    cx, cy = (x1 + x2) / 2 / width, (y1 + y2) / 2 / height
-    w, h = (x2 - x1) / width, (y2 - y1) / height
+    centre_size = box_convert(torch.as_tensor(boxes[:, 1:]), "xyxy", "cxcywh").numpy()
+    cx, cy, w, h = (centre_size / [width, height, width, height]).T
     return "".join(f"{int(c)} {a:.6f} {b:.6f} {d:.6f} {e:.6f}\n"
                    for c, a, b, d, e in zip(boxes[:, 0], cx, cy, w, h))
 

@@ -1,8 +1,9 @@
-"""The numpy side of the detection experts: boxes checked on the way in, scores on the way out.
+"""Boxes: checked on the way in, made from masks, turned into image-level scores on the way out.
 
-Boxes follow the package convention (docs/design.md): per image an array of shape (m_i, 5) of
-(class index, x1, y1, x2, y2), 0-based pixels inclusive of both corners. Detections add a sixth
-column, the confidence.
+The convention (docs/design.md) is torchvision's: per image an array of shape (m_i, 5) of
+(class index, x1, y1, x2, y2) in continuous pixel coordinates with exclusive far edges, so a box
+over pixel columns 0..9 has x1=0, x2=10 and a box always fits ``0 <= x1 < x2 <= width``.
+Detections add a sixth column, the confidence. Nothing converts by one pixel anywhere.
 """
 
 import numpy as np
@@ -10,8 +11,11 @@ import numpy as np
 BOX_COLUMNS = 5
 DETECTION_COLUMNS = 6
 
+# 8-connectivity: pixels touching at a corner belong to the same defect.
+_EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
 
-def check_boxes(boxes, image_sizes, n_classes, *, estimator="The detector"):
+
+def check_boxes(boxes, image_sizes, n_classes, *, checked_by="The detector"):
     """Validate one box array per image against the images and the classes.
 
     Parameters
@@ -22,7 +26,7 @@ def check_boxes(boxes, image_sizes, n_classes, *, estimator="The detector"):
         (height, width) of every image.
     n_classes : int
         Number of classes the class indices may name (0 .. n_classes - 1).
-    estimator : str
+    checked_by : str
         Who checks, for the messages.
 
     Returns
@@ -32,7 +36,7 @@ def check_boxes(boxes, image_sizes, n_classes, *, estimator="The detector"):
     """
     if boxes is None:
         raise ValueError(
-            f"{estimator} needs boxes: fit(X, y, boxes=...) with one (m_i, 5) array of (class "
+            f"{checked_by} needs boxes: fit(X, y, boxes=...) with one (m_i, 5) array of (class "
             "index, x1, y1, x2, y2) per image. Inside a meta-estimator or GridSearchCV, call "
             "sklearn.set_config(enable_metadata_routing=True) and detector.set_fit_request("
             "boxes=True) so that the boxes are passed and split with X."
@@ -54,18 +58,52 @@ def check_boxes(boxes, image_sizes, n_classes, *, estimator="The detector"):
         raise ValueError(
             f"Box {every[first].tolist()} of image {image[first]} has class index "
             f"{classes[first]:g}; class indices must be integers in 0 .. {n_classes - 1}, the "
-            "columns of classes_ (or positions in box_classes when given)."
+            "columns of classes_ (the sorted labels of 1-D y, the columns of an indicator y)."
         )
     height, width = image_sizes[image].T
-    outside = (x1 < 0) | (y1 < 0) | (x2 > width - 1) | (y2 > height - 1) | (x1 > x2) | (y1 > y2)
+    outside = (x1 < 0) | (y1 < 0) | (x2 > width) | (y2 > height) | (x1 >= x2) | (y1 >= y2)
     if outside.any():
         first = np.flatnonzero(outside)[0]
         raise ValueError(
             f"Box {every[first].tolist()} of image {image[first]} does not fit the image "
-            f"({width[first]} x {height[first]} pixels): corners are 0-based and inclusive, so "
-            "0 <= x1 <= x2 <= width - 1 and 0 <= y1 <= y2 <= height - 1."
+            f"({width[first]} x {height[first]} pixels): far edges are exclusive, as in "
+            "torchvision, so 0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height (a box over pixel "
+            "columns 0..9 has x1=0, x2=10)."
         )
     return checked
+
+
+def mask_to_boxes(mask, class_index, *, min_area=1):
+    """One (class index, x1, y1, x2, y2) box per connected component of a mask.
+
+    Far edges are exclusive (the skmoe box convention): a component over pixel columns 3..5
+    gives x1=3, x2=6.
+
+    Parameters
+    ----------
+    mask : array-like of shape (height, width)
+        Non-zero pixels belong to the defect.
+    class_index : int
+        Class index written in the first column.
+    min_area : int, default=1
+        Components with fewer pixels are ignored (specks of annotation noise).
+
+    Returns
+    -------
+    boxes : ndarray of shape (n_components, 5), dtype int64
+    """
+    from scipy import ndimage
+
+    labels, n_components = ndimage.label(np.asarray(mask) != 0, structure=_EIGHT_NEIGHBOURS)
+    if n_components == 0:
+        return np.zeros((0, BOX_COLUMNS), dtype=np.int64)
+    areas = np.bincount(labels.ravel(), minlength=n_components + 1)[1:]
+    boxes = [
+        (class_index, cols.start, rows.start, cols.stop, rows.stop)
+        for (rows, cols), area in zip(ndimage.find_objects(labels), areas)
+        if area >= min_area
+    ]
+    return np.array(boxes, dtype=np.int64).reshape(-1, BOX_COLUMNS)
 
 
 def stack_per_image(arrays, n_columns):
@@ -93,23 +131,6 @@ def max_confidence_per_class(detections, n_classes):
     every, image = stack_per_image(detections, DETECTION_COLUMNS)
     np.maximum.at(scores, (image, every[:, 0].astype(np.int64)), every[:, 5])
     return scores
-
-
-def to_extent(corners):
-    """Inclusive pixel corners (x1, y1, x2, y2) to the continuous extent detectors train on.
-
-    A box covering pixels 3..5 spans [3, 6) in continuous coordinates.
-    """
-    extent = np.array(corners, dtype=np.float64).reshape(-1, 4)
-    extent[:, 2:] += 1
-    return extent
-
-
-def to_corners(extent):
-    """A detector's continuous (x1, y1, x2, y2) back to inclusive pixel corners."""
-    corners = np.array(extent, dtype=np.float64).reshape(-1, 4)
-    corners[:, 2:] = np.maximum(corners[:, 2:] - 1, corners[:, :2])
-    return corners
 
 
 def _as_box_array(box, i):
