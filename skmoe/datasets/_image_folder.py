@@ -23,9 +23,9 @@ def load_image_folder(root, *, background_class=None, split_file=None, subset=No
     Returns
     -------
     Bunch
-        ``images``, ``target`` (folder names), ``target_names`` (defect-free first, then
-        sorted), ``boxes`` (None: folders carry no boxes), ``background_class``, ``DESCR``, and
-        ``split`` with ``split_file``.
+        ``images``, ``target`` (folder names), ``target_names`` (sorted, as a classifier's
+        ``classes_``), ``boxes`` (None: folders carry no boxes), ``background_class``,
+        ``DESCR``, and ``split`` with ``split_file``.
     """
     root = check_root(root, _LAYOUT)
     folders = sorted(d.name for d in root.iterdir() if d.is_dir())
@@ -44,7 +44,7 @@ def load_image_folder(root, *, background_class=None, split_file=None, subset=No
         raise ValueError(f"No images in the sub-folders of {root}. Expected {_LAYOUT}.")
     if check_images:
         image_sizes(images)
-    target_names = sorted(set(labels), key=lambda n: (n != background_class, n))
+    target_names = sorted(set(labels))
     descr = f"Images from {root}, one folder per class: {', '.join(target_names)}."
     return make_bunch(root, images, labels, target_names, boxes=None,
                       background_class=background_class, descr=descr, split_file=split_file,

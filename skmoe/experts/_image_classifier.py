@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils._images import check_image_input
 from ..utils._optional import import_optional
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
-from ._base import BaseImageExpert
+from ._base import BaseImageExpert, inference_device
 
 
 class ImageClassifier(BaseImageExpert):
@@ -181,8 +181,8 @@ class ImageClassifier(BaseImageExpert):
         self.net_ = skorch.NeuralNet(
             module=self._build_network(),
             criterion=self._criterion(indicator, torch),
-            # skorch's "auto" is the softmax after cross-entropy, but for BCE-with-logits it
-            # gives two columns per output; an indicator y needs one sigmoid per class.
+            # So that net_.predict_proba agrees with ours: skorch's "auto" is the softmax after
+            # cross-entropy, but gives two columns per output after BCE-with-logits.
             predict_nonlinearity=_sigmoid if self.multilabel_ else "auto",
             optimizer=torch.optim.SGD,
             optimizer__momentum=0.9,
@@ -191,14 +191,16 @@ class ImageClassifier(BaseImageExpert):
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             dataset=dataset,
-            train_split=(predefined_split(dataset(val, target[val]))
+            train_split=(predefined_split(self._batches(source, val, target[val]))
                          if len(val) else None),
             callbacks=self._callbacks(skorch),
             iterator_train__shuffle=True,
             iterator_train__num_workers=self.num_workers,
             iterator_train__pin_memory=on_gpu,
+            # Validation and prediction read whole batches (ImageBatches).
+            iterator_valid__batch_size=None,
             iterator_valid__num_workers=self.num_workers,
-            iterator_valid__pin_memory=on_gpu,
+            iterator_valid__pin_memory=on_gpu and self.num_workers > 0,
             device=self.device_,
             verbose=self.verbose,
         )
@@ -227,12 +229,17 @@ class ImageClassifier(BaseImageExpert):
                 f"{self.n_channels_}. Convert the images, or refit with in_chans="
                 f"{source.n_channels}."
             )
-        # skorch's inference loop, ending in the net's predict_nonlinearity.
-        images = _dataset(np.arange(len(source)), source=source, image_size=self.image_size,
-                          n_channels=self.n_channels_)
-        return self.net_.predict_proba(images).astype(np.float64)
+        return _predict_proba(self.net_.module_, self._batches(source, np.arange(len(source))),
+                              device=inference_device(self.device_),
+                              num_workers=self.num_workers, multilabel=self.multilabel_)
 
     # --- building blocks -------------------------------------------------------------------
+
+    def _batches(self, source, rows, target=None):
+        from ._torch_parts import ImageBatches
+
+        return ImageBatches(rows, target, source=source, image_size=self.image_size,
+                            n_channels=self.n_channels_, batch_size=self.batch_size)
 
     def _channels(self, source):
         if self.in_chans is not None:
@@ -322,3 +329,25 @@ def _sigmoid(logits):
     import torch
 
     return torch.sigmoid(logits)
+
+
+def _predict_proba(network, batches, *, device, num_workers, multilabel):
+    """Softmax (single-label) or per-class sigmoid (multi-label) of every batch, in order.
+
+    A loop of its own rather than skorch's ``predict_proba``: on an H200 (8,192 uint8 images
+    at 224 px, batches of 256, bf16), skorch's loop over these batches ran resnet101 and
+    efficientnet_b3 at 0.92-0.93x of skmoe's earlier loop, whose steps this one keeps (whole
+    batches copied as they come, ``torch.inference_mode``).
+    """
+    import torch
+
+    loader = torch.utils.data.DataLoader(batches, batch_size=None, num_workers=num_workers,
+                                         pin_memory=device.startswith("cuda") and num_workers > 0)
+    network = network.to(device).eval()
+    outputs = []
+    with torch.inference_mode():
+        for images, _ in loader:
+            logits = network(images.to(device, non_blocking=True))
+            proba = torch.sigmoid(logits) if multilabel else torch.softmax(logits, dim=1)
+            outputs.append(proba.cpu())
+    return torch.cat(outputs).numpy().astype(np.float64)

@@ -38,6 +38,41 @@ class ImageDataset(torch.utils.data.Dataset):
         return image, target
 
 
+class ImageBatches(torch.utils.data.Dataset):
+    """Whole batches of images: item b is the images at ``X[b * batch_size:(b + 1) *
+    batch_size]`` stacked as one uint8 tensor (n, C, H, W), with their targets.
+
+    Read through a DataLoader with ``batch_size=None``, it leaves no per-image Python work on
+    the inference path for arrays in memory (a batch of consecutive images is a view, not a
+    copy): per-image indexing and collating halved the throughput of a resnet18 on a GPU.
+    """
+
+    def __init__(self, X, y=None, *, source, image_size, n_channels, batch_size):
+        self.indices = np.asarray(X).ravel()
+        self.y = y
+        self.source = source
+        self.image_size = image_size
+        self.n_channels = n_channels
+        self.batch_size = batch_size
+
+    def __len__(self):
+        return -(-len(self.indices) // self.batch_size)
+
+    def __getitem__(self, b):
+        part = slice(b * self.batch_size, (b + 1) * self.batch_size)
+        rows = self.indices[part]
+        if self.source.array is not None:
+            consecutive = rows[-1] - rows[0] == len(rows) - 1 and (np.diff(rows) == 1).all()
+            batch = self.source.array[rows[0]:rows[-1] + 1] if consecutive \
+                else self.source.array[rows]
+            images = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2)
+        else:
+            images = torch.stack([read_image(self.source.paths[i], self.image_size,
+                                             self.n_channels) for i in rows])
+        target = torch.zeros(0) if self.y is None else torch.as_tensor(self.y[part])
+        return images, target
+
+
 def read_image(path, image_size, n_channels):
     """One image file as a uint8 tensor (C, H, W), resized to ``image_size`` unless None."""
     from PIL import Image, UnidentifiedImageError

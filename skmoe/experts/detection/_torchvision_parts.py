@@ -105,7 +105,9 @@ class DetectionDataset(torch.utils.data.Dataset):
             image = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
         else:
             image = read_image(self.source.paths[i], None, 3)
-        image = image.expand(3, -1, -1) if image.shape[0] == 1 else image
+        # A real copy, not an expanded view: pinning memory for the GPU rejects views whose
+        # elements share one location.
+        image = image.repeat(3, 1, 1) if image.shape[0] == 1 else image
         if self.boxes is None:
             return image, None
         boxes = self.boxes[i]

@@ -131,7 +131,7 @@ def test_grid_search_and_ensemble_route_boxes(steel):
         assert search.best_estimator_.trained_on_ == 60
         ensemble = MultiExpertVotingClassifier(
             [("detector", detector), ("lr", _OnFlatPixels(LogisticRegression(max_iter=200)))],
-            cv=0.25, random_state=0,
+            cv=0.25, refit=True, random_state=0,
         ).fit(X, y, boxes=boxes)
         assert ensemble.named_experts_["detector"].trained_on_ == 60  # refit on all of X
         assert (ensemble.predict(X) == y).mean() > 0.9  # the memorising detector wins the vote
@@ -161,3 +161,53 @@ def test_bad_labels(steel, y_of, message):
     X, y, boxes = steel
     with pytest.raises(ValueError, match=message):
         MemoryDetector().fit(X, y_of(y), boxes=boxes)
+
+
+# --- every loader's Bunch goes straight in ----------------------------------------------------
+
+class PathMemoryDetector(MemoryDetector):
+    """MemoryDetector for path inputs: remembers each file's boxes."""
+
+    def _train(self, source, boxes, sizes, indicator):
+        self.memory_ = dict(zip(source.paths, boxes))
+
+    def _detect(self, source):
+        found = [self.memory_.get(path, np.empty((0, 5))) for path in source.paths]
+        return [np.column_stack([b, np.full(len(b), 0.9)]) for b in found]
+
+
+def _loaded(data_root, name):
+    from skmoe.datasets import load_magnetic_tile, load_neu, load_severstal
+
+    if name == "neu":
+        return load_neu(data_root / "neu-det")
+    if name == "magnetic-tile":
+        return load_magnetic_tile(data_root / "magnetic-tile")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "not in .*train_images; skipped")
+        return load_severstal(data_root / "severstal-sample", annotations="train_partial.csv",
+                              images="covered_images.txt")
+
+
+@pytest.mark.parametrize("name, background", [
+    ("neu", None), ("magnetic-tile", "MT_Free"), ("severstal", 0)])
+def test_every_loader_goes_straight_into_a_detector(data_root, name, background):
+    """No class order and no defect-free class to pass: boxes index classes_, the defect-free
+    class is found, and no warning says the boxes disagree with the labels."""
+    bunch = _loaded(data_root, name)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        detector = PathMemoryDetector().fit(bunch.images, bunch.target, boxes=bunch.boxes)
+    assert not [w for w in caught if "renumber the boxes" in str(w.message)]
+    # Only a class without a single image (class_2 in the Severstal sample) lacks boxes.
+    unboxed = [str(w.message) for w in caught if "have no boxes" in str(w.message)]
+    assert len(unboxed) == (name == "severstal")
+    if unboxed:
+        assert "[2]" in unboxed[0] and not np.asarray(bunch.target)[:, 2].any()
+    assert list(detector.classes_) == (list(bunch.target_names) if np.ndim(bunch.target) == 1
+                                       else list(range(len(bunch.target_names))))
+    found = (None if detector.background_index_ is None
+             else detector.classes_[detector.background_index_])
+    assert found == background
+    assert bunch.background_class == (None if background is None
+                                      else bunch.target_names[detector.background_index_])

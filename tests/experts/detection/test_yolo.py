@@ -176,14 +176,14 @@ def test_missing_checkpoint_is_not_downloaded(steel):
     pytest.importorskip("ultralytics")
     (X, y, boxes), _ = steel
     with pytest.raises(FileNotFoundError, match="never downloads"):
-        YOLODetector("yolov8n.pt", **TINY).fit(X[:8], y[:8], boxes=boxes[:8])
+        YOLODetector("yolov8n.pt", **TINY).fit(X[:32], y[:32], boxes=boxes[:32])
 
 
 def test_missing_ultralytics_names_the_extra(steel, monkeypatch):
     (X, y, boxes), _ = steel
     monkeypatch.setitem(sys.modules, "ultralytics", None)  # import fails as if not installed
     with pytest.raises(ImportError, match=r"skmoe\[yolo\]"):
-        YOLODetector(**TINY).fit(X[:8], y[:8], boxes=boxes[:8])
+        YOLODetector(**TINY).fit(X[:32], y[:32], boxes=boxes[:32])
 
 
 def test_train_kwargs_cannot_override_parameters(steel):
@@ -191,7 +191,7 @@ def test_train_kwargs_cannot_override_parameters(steel):
     (X, y, boxes), _ = steel
     settings = {**TINY, "train_kwargs": {"epochs": 3}}
     with pytest.raises(ValueError, match=r"train_kwargs sets \['epochs'\]"):
-        YOLODetector(**settings).fit(X[:8], y[:8], boxes=boxes[:8])
+        YOLODetector(**settings).fit(X[:32], y[:32], boxes=boxes[:32])
 
 
 def test_mixed_precision_is_bf16_on_cuda_only():
