@@ -61,15 +61,13 @@ class BaseImageExpert(ClassifierMixin, BaseEstimator):
 
         Sets ``classes_``, ``multilabel_`` and ``device_``, and seeds torch.
         """
-        import_optional("torch", needed_by=type(self).__name__)
+        torch = import_optional("torch", needed_by=type(self).__name__)
         check_fit_inputs(self, X, y)
         source = check_image_input(X)
         indicator, self.classes_, self.multilabel_ = to_indicator(y)
         require_two_classes(self.classes_, needed_by=type(self).__name__)
         self.device_ = resolve_device(self.device)
         if self.random_state is not None:
-            import torch
-
             torch.manual_seed(self.random_state)
         return source, indicator
 
