@@ -182,3 +182,24 @@ def test_rpn_focal_loss_weighs_labelled_anchors_per_positive():
                                      [torch.zeros(4, 4)])
     expected = sigmoid_focal_loss(logits[:3], labels[:3], reduction="sum") / 2
     torch.testing.assert_close(loss, expected)
+
+
+def test_augmentation_moves_boxes_with_the_image():
+    """Flips and crops (torchvision.transforms.v2) keep every box whole and on its defect."""
+    from torchvision import tv_tensors
+
+    from skmoe.experts.detection._torchvision_parts import augment_sample
+
+    torch.manual_seed(0)
+    for _ in range(50):
+        image = torch.zeros(3, 40, 60, dtype=torch.uint8)
+        x1, y1 = int(torch.randint(0, 40, ())), int(torch.randint(0, 25, ()))
+        image[:, y1:y1 + 10, x1:x1 + 15] = 200
+        boxes = tv_tensors.BoundingBoxes([[x1, y1, x1 + 15, y1 + 10]], format="XYXY",
+                                         canvas_size=(40, 60))
+        image, boxes = augment_sample(image, boxes)
+        bright = image[0] > (int(image.min()) + int(image.max())) / 2
+        rows, cols = np.nonzero(bright.numpy())
+        expected = [cols.min(), rows.min(), cols.max() + 1, rows.max() + 1]
+        assert boxes.tolist() == [expected]  # far edges exclusive
+        assert tuple(boxes.canvas_size) == tuple(image.shape[-2:])
