@@ -281,7 +281,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         if prefit:
             fitted = [_check_prefit(name, expert) for name, expert in zip(names, experts)]
             self.classes_, self.multilabel_, indicator = _classes_of(fitted, names, y)
-            expert_proba, times = self._predict_all(fitted, X)
+            expert_proba, times = self._predict_all(fitted, X, timed=True)
         else:
             indicator, self.classes_, self.multilabel_ = to_indicator(y)
             require_two_classes(self.classes_, needed_by="the ensemble")
@@ -394,7 +394,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             train, tune = stratified_partition(labels, (1 - self.cv, self.cv),
                                                random_state=self.random_state)
             fitted = fit_on(train)
-            expert_proba, times = self._predict_all(fitted, take_rows(X, tune))
+            expert_proba, times = self._predict_all(fitted, take_rows(X, tune), timed=True)
             return (fit_on(None) if refit else fitted), expert_proba, times, indicator[tune]
 
         if not refit:
@@ -406,7 +406,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         fold_results = parallel(
             delayed(_fit_and_time)(clone(expert), take_rows(X, train), take_rows(labels, train),
                                    rows_of_params(X, expert_params, train), take_rows(X, test),
-                                   self.classes_, self.multilabel_)
+                                   self.classes_, self.multilabel_, self._warm_up())
             for train, test in splits for expert, expert_params in zip(experts, params)
         )
         expert_proba = np.zeros((len(experts), len(indicator), len(self.classes_)))
@@ -417,11 +417,18 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             seconds[k] += per_image * len(test)
         return fit_on(None), expert_proba, list(seconds / len(indicator)), indicator
 
-    def _predict_all(self, experts, X):
+    def _predict_all(self, experts, X, *, timed=False):
+        """Every expert's probabilities, and (``timed``, at fit) its seconds per image."""
+        warm_up = timed and self._warm_up()
         results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_timed_proba)(expert, X, self.classes_, self.multilabel_) for expert in experts
+            delayed(_timed_proba)(expert, X, self.classes_, self.multilabel_, warm_up)
+            for expert in experts
         )
         return np.stack([proba for proba, _ in results]), [seconds for _, seconds in results]
+
+    def _warm_up(self):
+        """Time experts after a warm-up batch, unless the user gave their times."""
+        return self.expert_times is None
 
     def _given_times(self, names):
         """The user's ``expert_times`` as {name: seconds per image}, checked; None if unset."""
@@ -626,23 +633,25 @@ def _fit(expert, X, y, params=None):
     return expert.fit(X, y, **(params or {}))
 
 
-def _timed_proba(expert, X, classes, multilabel):
-    """An expert's probabilities over ``classes`` and its steady-state seconds per image.
+def _timed_proba(expert, X, classes, multilabel, warm_up):
+    """An expert's probabilities over ``classes`` and its seconds per image.
 
-    A warm-up batch runs first, so that one-off costs (loading a model, a GPU's first call)
-    are not counted.
+    With ``warm_up`` a batch runs first, so that one-off costs (loading a model, a GPU's first
+    call) are not counted: the time is the steady state's.
     """
     n_samples = _num_samples(X)
-    predict_class_proba(expert, take_rows(X, np.arange(min(n_samples, _WARM_UP_ROWS))),
-                        name=type(expert).__name__)
+    if warm_up:
+        predict_class_proba(expert, take_rows(X, np.arange(min(n_samples, _WARM_UP_ROWS))),
+                            name=type(expert).__name__)
     start = time.perf_counter()
     proba = predict_class_proba(expert, X, name=type(expert).__name__)
     per_image = (time.perf_counter() - start) / n_samples
     return proba[:, _columns(expert, classes, multilabel)], per_image
 
 
-def _fit_and_time(expert, X_train, y_train, params, X_test, classes, multilabel):
-    return _timed_proba(_fit(expert, X_train, y_train, params), X_test, classes, multilabel)
+def _fit_and_time(expert, X_train, y_train, params, X_test, classes, multilabel, warm_up):
+    return _timed_proba(_fit(expert, X_train, y_train, params), X_test, classes, multilabel,
+                        warm_up)
 
 
 def _columns(expert, classes, multilabel):

@@ -28,12 +28,7 @@ class ImageDataset(torch.utils.data.Dataset):
         return len(self.indices)
 
     def __getitem__(self, i):
-        index = int(self.indices[i])
-        if self.source.array is not None:
-            image = torch.from_numpy(np.ascontiguousarray(self.source.array[index]))
-            image = image.permute(2, 0, 1)
-        else:
-            image = read_image(self.source.paths[index], self.image_size, self.n_channels)
+        image = load_image(self.source, int(self.indices[i]), self.image_size, self.n_channels)
         target = torch.zeros(0) if self.y is None else torch.as_tensor(self.y[i])
         return image, target
 
@@ -71,6 +66,15 @@ class ImageBatches(torch.utils.data.Dataset):
                                              self.n_channels) for i in rows])
         target = torch.zeros(0) if self.y is None else torch.as_tensor(self.y[part])
         return images, target
+
+
+def load_image(source, index, image_size, n_channels):
+    """Image ``index`` of an ImageSource as a tensor (C, H, W): an array's image as stored
+    (uint8, or float in [0, 1]), a file read as uint8 and resized to ``image_size`` unless
+    None."""
+    if source.array is not None:
+        return torch.from_numpy(np.ascontiguousarray(source.array[index])).permute(2, 0, 1)
+    return read_image(source.paths[index], image_size, n_channels)
 
 
 def read_image(path, image_size, n_channels):

@@ -257,6 +257,10 @@ def test_max_experts_keeps_the_fastest_in_steady_state(data, prefit_experts):
     assert ensemble.expert_times_["slow"] >= 0.05 / len(X_val)  # seconds per image
     assert ensemble.expert_times_["warming"] < 0.5 / len(X_val)
     assert ensemble.weights_.shape == (2,)
+    warming = ensemble.named_experts_["warming"].estimator
+    calls = warming.calls_
+    ensemble.predict(X_val)
+    assert warming.calls_ == calls + 1  # predict runs each expert once: no warm-up, no timing
 
 
 def test_max_experts_with_given_times_is_reproducible(data, prefit_experts):

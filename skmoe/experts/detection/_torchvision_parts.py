@@ -14,8 +14,7 @@ from torchvision.models.detection.rpn import RegionProposalNetwork
 from torchvision.ops import sigmoid_focal_loss
 from torchvision.transforms import v2
 
-from ...utils._images import as_uint8
-from .._torch_parts import read_image
+from .._torch_parts import load_image
 
 # Detection families whose builders take num_classes, min_size and max_size and whose training
 # needs boxes only (Mask / Keypoint R-CNN need masks, SSD a fixed size).
@@ -100,11 +99,9 @@ class DetectionDataset(torch.utils.data.Dataset):
         return len(self.source)
 
     def __getitem__(self, i):
-        if self.source.array is not None:
-            image = as_uint8(self.source.array[i])
-            image = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
-        else:
-            image = read_image(self.source.paths[i], None, 3)
+        image = load_image(self.source, i, None, 3)
+        if image.is_floating_point():  # an array of floats in [0, 1]
+            image = image.mul(255).round().to(torch.uint8)
         # A real copy, not an expanded view: pinning memory for the GPU rejects views whose
         # elements share one location.
         image = image.repeat(3, 1, 1) if image.shape[0] == 1 else image
