@@ -184,7 +184,7 @@ def _loaded(data_root, name):
     if name == "magnetic-tile":
         return load_magnetic_tile(data_root / "magnetic-tile")
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "not in .*train_images; skipped")
+        warnings.filterwarnings("ignore", ".*not in .*train_images; skipped")
         return load_severstal(data_root / "severstal-sample", annotations="train_partial.csv",
                               images="covered_images.txt")
 
