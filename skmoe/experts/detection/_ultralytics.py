@@ -25,16 +25,19 @@ def import_ultralytics(*, needed_by):
     """Import ultralytics offline, with its plotting fonts present so it never fetches them.
 
     ``YOLO_OFFLINE=1`` is set unless the user chose a value: skmoe trains from model YAMLs or
-    local checkpoints and needs no download. ultralytics sets ``OMP_NUM_THREADS=1`` on import
-    when unset; that is undone, so the rest of the process keeps its threads.
+    local checkpoints and needs no download. On import ultralytics sets ``OMP_NUM_THREADS=1``
+    when unset and changes numpy's print options for the whole process; both are undone, so
+    the rest of the process keeps its threads and prints arrays as before.
     """
     first_import = "ultralytics" not in sys.modules
     if first_import:
         os.environ.setdefault("YOLO_OFFLINE", "1")
     omp_was_set = "OMP_NUM_THREADS" in os.environ
+    print_options = np.get_printoptions()
     try:
         module = import_optional("ultralytics", needed_by=needed_by)
     finally:
+        np.set_printoptions(**print_options)
         if first_import and not omp_was_set:
             os.environ.pop("OMP_NUM_THREADS", None)
     _provide_fonts()
