@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.parallel import Parallel, delayed
@@ -168,6 +169,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
     Examples
     --------
     >>> from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import get_scorer_names
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.naive_bayes import GaussianNB
     >>> from sklearn.datasets import make_classification
@@ -281,12 +283,12 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         if prefit:
             fitted = [_check_prefit(name, expert) for name, expert in zip(names, experts)]
             self.classes_, self.multilabel_, indicator = _classes_of(fitted, names, y)
-            expert_proba, times = self._predict_all(fitted, X, timed=True)
+            expert_proba, times = self._predict_all(names, fitted, X, timed=True)
         else:
             indicator, self.classes_, self.multilabel_ = to_indicator(y)
             require_two_classes(self.classes_, needed_by="the ensemble")
             fitted, expert_proba, times, indicator = self._fit_and_predict(
-                experts, [expert_params[name] for name in names], X, y, indicator
+                names, experts, [expert_params[name] for name in names], X, y, indicator
             )
         self.expert_times_ = self._given_times(names) or dict(zip(names, times))
 
@@ -371,7 +373,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         names, experts = zip(*active)
         return list(names), list(experts)
 
-    def _fit_and_predict(self, experts, params, X, y, indicator):
+    def _fit_and_predict(self, names, experts, params, X, y, indicator):
         """Fit clones of the experts; return them, their held-out probabilities and timings,
         and the indicator rows those probabilities belong to."""
         labels = indicator if self.multilabel_ else np.asarray(y).ravel()
@@ -394,7 +396,8 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             train, tune = stratified_partition(labels, (1 - self.cv, self.cv),
                                                random_state=self.random_state)
             fitted = fit_on(train)
-            expert_proba, times = self._predict_all(fitted, take_rows(X, tune), timed=True)
+            expert_proba, times = self._predict_all(names, fitted, take_rows(X, tune),
+                                                    timed=True)
             return (fit_on(None) if refit else fitted), expert_proba, times, indicator[tune]
 
         if not refit:
@@ -404,10 +407,12 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             )
         splits = list(check_cv(self.cv, labels, classifier=True).split(X, labels))
         fold_results = parallel(
-            delayed(_fit_and_time)(clone(expert), take_rows(X, train), take_rows(labels, train),
+            delayed(_fit_and_time)(name, clone(expert), take_rows(X, train),
+                                   take_rows(labels, train),
                                    rows_of_params(X, expert_params, train), take_rows(X, test),
                                    self.classes_, self.multilabel_, self._warm_up())
-            for train, test in splits for expert, expert_params in zip(experts, params)
+            for train, test in splits
+            for name, expert, expert_params in zip(names, experts, params)
         )
         expert_proba = np.zeros((len(experts), len(indicator), len(self.classes_)))
         seconds = np.zeros(len(experts))
@@ -417,12 +422,12 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             seconds[k] += per_image * len(test)
         return fit_on(None), expert_proba, list(seconds / len(indicator)), indicator
 
-    def _predict_all(self, experts, X, *, timed=False):
+    def _predict_all(self, names, experts, X, *, timed=False):
         """Every expert's probabilities, and (``timed``, at fit) its seconds per image."""
         warm_up = timed and self._warm_up()
         results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_timed_proba)(expert, X, self.classes_, self.multilabel_, warm_up)
-            for expert in experts
+            delayed(_timed_proba)(name, expert, X, self.classes_, self.multilabel_, warm_up)
+            for name, expert in zip(names, experts)
         )
         return np.stack([proba for proba, _ in results]), [seconds for _, seconds in results]
 
@@ -504,6 +509,13 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
     def _search_objective(self):
         if isinstance(self.objective, str) and self.objective in COUNT_OBJECTIVES:
             return self.objective
+        if isinstance(self.objective, str) and self.objective not in get_scorer_names():
+            raise ValueError(
+                f"objective={self.objective!r} is unknown: give one of "
+                f"{sorted(COUNT_OBJECTIVES)} (exact steps), the name of a scikit-learn scorer of "
+                "hard predictions (e.g. 'f1_macro', 'accuracy'; sklearn.metrics."
+                "get_scorer_names() lists them) or a callable metric(y_true, y_pred)."
+            )
         metric = scorer_as_metric(self.objective)
         return metric if metric is not None else self.objective
 
@@ -583,7 +595,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
 
     def _expert_proba(self, X):
         check_is_fitted(self)
-        return self._predict_all(self.experts_, X)[0]
+        return self._predict_all(list(self.named_experts_), self.experts_, X)[0]
 
     def _votes(self, X):
         """Weighted votes and, for single-label models, the weighted mean probability."""
@@ -633,8 +645,9 @@ def _fit(expert, X, y, params=None):
     return expert.fit(X, y, **(params or {}))
 
 
-def _timed_proba(expert, X, classes, multilabel, warm_up):
-    """An expert's probabilities over ``classes`` and its seconds per image.
+def _timed_proba(name, expert, X, classes, multilabel, warm_up):
+    """An expert's probabilities over ``classes`` and its seconds per image (``name`` for the
+    messages).
 
     With ``warm_up`` a batch runs first, so that one-off costs (loading a model, a GPU's first
     call) are not counted: the time is the steady state's.
@@ -642,16 +655,16 @@ def _timed_proba(expert, X, classes, multilabel, warm_up):
     n_samples = _num_samples(X)
     if warm_up:
         predict_class_proba(expert, take_rows(X, np.arange(min(n_samples, _WARM_UP_ROWS))),
-                            name=type(expert).__name__)
+                            name=f"expert {name!r}")
     start = time.perf_counter()
-    proba = predict_class_proba(expert, X, name=type(expert).__name__)
+    proba = predict_class_proba(expert, X, name=f"expert {name!r}")
     per_image = (time.perf_counter() - start) / n_samples
     return proba[:, _columns(expert, classes, multilabel)], per_image
 
 
-def _fit_and_time(expert, X_train, y_train, params, X_test, classes, multilabel, warm_up):
-    return _timed_proba(_fit(expert, X_train, y_train, params), X_test, classes, multilabel,
-                        warm_up)
+def _fit_and_time(name, expert, X_train, y_train, params, X_test, classes, multilabel, warm_up):
+    return _timed_proba(name, _fit(expert, X_train, y_train, params), X_test, classes,
+                        multilabel, warm_up)
 
 
 def _columns(expert, classes, multilabel):
@@ -696,9 +709,9 @@ def _classes_of(experts, names, y):
         for name, expert in zip(names[1:], experts[1:]):
             if set(np.asarray(expert.classes_).tolist()) != set(reference.tolist()):
                 raise ValueError(
-                    f"Experts know different classes: {names[0]!r} has {list(reference)}, "
-                    f"{name!r} has {list(expert.classes_)}. Every expert must predict the same "
-                    "classes."
+                    f"Experts know different classes: {names[0]!r} has {reference.tolist()}, "
+                    f"{name!r} has {np.asarray(expert.classes_).tolist()}. Every expert must "
+                    "predict the same classes."
                 )
         classes = np.sort(reference)
         try:

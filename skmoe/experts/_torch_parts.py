@@ -4,6 +4,8 @@ Imported only by the expert classes when they fit or predict, so ``import skmoe`
 torch.
 """
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from torch import nn
@@ -169,10 +171,11 @@ class ImageNetwork(nn.Module):
 
 def read_state_dict(path):
     """A state dict from a local file (``weights_only``), unwrapped from common containers."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"checkpoint_path={str(path)!r} is not a file. Give the path of a "
+                                "local torch state dict (skmoe never downloads weights).")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise
     except Exception as exc:  # torch raises several types for a damaged file
         raise ValueError(f"Checkpoint {str(path)!r} could not be read (corrupted, or not a "
                          f"torch state dict): {exc}") from exc

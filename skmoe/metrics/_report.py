@@ -253,6 +253,6 @@ def _target_names(target_names, labels, multilabel, columns):
     if len(target_names) != len(labels):
         raise ValueError(
             f"target_names has {len(target_names)} names but there are {len(labels)} classes "
-            f"({list(labels)})."
+            f"({np.asarray(labels).tolist()})."
         )
     return target_names

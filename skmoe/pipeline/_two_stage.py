@@ -129,8 +129,8 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         indicator, self.classes_, self.multilabel_ = to_indicator(y)
         if len(self.classes_) < 2:
             raise ValueError(
-                f"y has 1 class ({self.classes_[0]!r}); a two-stage model needs the defect-free "
-                "class and at least one defect class."
+                f"y has 1 class ({self.classes_.tolist()[0]!r}); a two-stage model needs the "
+                "defect-free class and at least one defect class."
             )
         self.background_index_ = background_column(
             self.classes_, self.background_class, multilabel=self.multilabel_)

@@ -42,8 +42,9 @@ def to_indicator(y, *, classes=None):
         unknown = indicator.sum(axis=1) == 0
         if unknown.any():
             raise ValueError(
-                f"y holds labels the fitted classes do not know: {np.unique(y[unknown])[:5]}; "
-                f"known classes are {list(classes)}."
+                f"y holds labels the fitted classes do not know: "
+                f"{np.unique(y[unknown])[:5].tolist()}; "
+                f"known classes are {classes.tolist()}."
             )
         return indicator, classes, False
     if target_type == "multilabel-indicator":
@@ -94,8 +95,10 @@ def background_column(classes, background_class, *, multilabel):
             if multilabel and np.issubdtype(np.asarray(classes).dtype, np.integer)
             else "set background_class to the label of the defect-free images"
         )
+        given = background_class.item() if isinstance(background_class, np.generic) \
+            else background_class
         raise ValueError(
-            f"background_class={background_class!r} is not a class of y "
+            f"background_class={given!r} is not a class of y "
             f"(classes: {np.asarray(classes).tolist()}); {hint}."
         )
     return int(matches[0])
@@ -140,5 +143,5 @@ def require_two_classes(classes, *, needed_by):
         What needs them, for the message (e.g. "a classifier").
     """
     if len(classes) < 2:
-        raise ValueError(f"y has 1 class ({np.asarray(classes)[0]!r}); {needed_by} needs two or "
-                         "more. Give training data with every class.")
+        raise ValueError(f"y has 1 class ({np.asarray(classes).tolist()[0]!r}); {needed_by} needs "
+                         "two or more. Give training data with every class.")

@@ -359,7 +359,8 @@ def _bad_input_cases():
          y, ValueError, "Experts know different classes"),
         ({"experts": [("a", GaussianNB())], "cv": "prefit"}, y, NotFittedError,
          "Expert 'a' is not fitted"),
-        ({"experts": [("a", FrozenEstimator(NaNExpert().fit(X, y)))]}, y, ValueError, "NaN"),
+        ({"experts": [("a", FrozenEstimator(NaNExpert().fit(X, y)))]}, y, ValueError,
+         r"expert 'a'\.predict_proba values contain NaN"),  # the expert's name, not the wrapper's
         ({"experts": [("a", FrozenEstimator(NaNExpert(np.inf).fit(X, y)))]}, y, ValueError,
          "NaN or infinite"),
         ({"experts": [("a", FrozenEstimator(NaNExpert(1.5).fit(X, y)))]}, y, ValueError,
@@ -383,7 +384,10 @@ def _bad_input_cases():
         ({"experts": []}, y, ValueError, "non-empty list"),
         ({"experts": [("a", FrozenEstimator(nb))], "objective": "roc_auc"}, y, ValueError,
          "scorer of hard predictions"),
-        ({"experts": [("a", GaussianNB())]}, np.zeros_like(y), ValueError, "y has 1 class"),
+        ({"experts": [("a", GaussianNB())]}, np.zeros_like(y), ValueError,
+         r"y has 1 class \(0\)"),  # 0, not np.int64(0)
+        ({"experts": [("a", FrozenEstimator(nb))], "objective": "nonsense"}, y, ValueError,
+         r"objective='nonsense' is unknown: give one of \['f1', 'precision_recall'\]"),
     ]
 
 

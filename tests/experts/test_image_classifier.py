@@ -190,11 +190,13 @@ def _bad_fit_cases(tmp_path):
         ({}, X, y[:-1], ValueError, "different lengths"),
         (dict(device="cuda"), X, y, RuntimeError, "CUDA is not available"),
         (dict(checkpoint_path=str(corrupted)), X, y, ValueError, "could not be read"),
+        (dict(checkpoint_path=str(tmp_path / "gone.pth")), X, y, FileNotFoundError,
+         r"checkpoint_path='.*gone\.pth' is not a file"),
         ({}, np.zeros((4, 32, 32, 2), np.uint8), y[:4], ValueError, "C in 1, 3, 4"),
     ]
 
 
-@pytest.mark.parametrize("case", range(8))
+@pytest.mark.parametrize("case", range(9))
 def test_bad_input(case, tmp_path):
     """Bad input raises an error that says what is wrong and what to do."""
     params, X, y, error, err_msg = _bad_fit_cases(tmp_path)[case]
