@@ -694,7 +694,9 @@ def _check_prefit(name, expert):
     except NotFittedError as exc:
         raise NotFittedError(
             f"Expert {name!r} is not fitted, but cv='prefit' needs fitted experts. Fit it first, "
-            "or give unfitted experts with cv set to a fraction or a number of folds."
+            "or give unfitted experts with cv set to a fraction or a number of folds. Inside "
+            "GridSearchCV or after clone, cv='prefit' experts come back unfitted: wrap fitted "
+            "experts in sklearn.frozen.FrozenEstimator instead."
         ) from exc
     return expert
 

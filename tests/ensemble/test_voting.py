@@ -358,7 +358,7 @@ def _bad_input_cases():
         ({"experts": [("a", FrozenEstimator(nb)), ("b", FrozenEstimator(two_class))]},
          y, ValueError, "Experts know different classes"),
         ({"experts": [("a", GaussianNB())], "cv": "prefit"}, y, NotFittedError,
-         "Expert 'a' is not fitted"),
+         "Expert 'a' is not fitted.*wrap fitted experts in sklearn.frozen.FrozenEstimator"),
         ({"experts": [("a", FrozenEstimator(NaNExpert().fit(X, y)))]}, y, ValueError,
          r"expert 'a'\.predict_proba values contain NaN"),  # the expert's name, not the wrapper's
         ({"experts": [("a", FrozenEstimator(NaNExpert(np.inf).fit(X, y)))]}, y, ValueError,
