@@ -147,8 +147,10 @@ def defect_report(
         Predicted labels or indicator matrix. A float indicator matrix of probabilities is
         accepted when ``threshold`` is given.
     target_names : sequence of str, default=None
-        Display names of the classes. By default the labels themselves (1-D), the DataFrame
-        columns, or ``"class 0"``, ``"class 1"``, ... (2-D).
+        Display names of the classes, in the order of the labels (sorted, or ``labels``). By
+        default the labels themselves (1-D), the DataFrame columns, or ``"class 0"``,
+        ``"class 1"``, ... (2-D). Names that are the labels in another order are matched to
+        their labels; names that are some labels at other positions are refused.
     labels : array-like, default=None
         For 1-D input, the classes to report and their order; by default every label seen in
         ``y_true`` or ``y_pred``, sorted.
@@ -254,5 +256,19 @@ def _target_names(target_names, labels, multilabel, columns):
         raise ValueError(
             f"target_names has {len(target_names)} names but there are {len(labels)} classes "
             f"({np.asarray(labels).tolist()})."
+        )
+    # Names are given in the order of the labels. A name that is itself another position's
+    # label means another order (e.g. a loader's names for sorted labels): the labels
+    # themselves are then the names, or the order cannot be told and is refused.
+    label_names = [str(label) for label in np.asarray(labels).tolist()]
+    position = {name: i for i, name in enumerate(label_names)}
+    moved = [name for i, name in enumerate(target_names) if position.get(name, i) != i]
+    if moved:
+        if sorted(target_names) == sorted(label_names):
+            return tuple(label_names)
+        raise ValueError(
+            f"target_names {list(target_names)} name labels {moved} at other positions than "
+            f"the labels {label_names}; give one name per label in that order, or leave "
+            "target_names out."
         )
     return target_names

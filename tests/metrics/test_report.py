@@ -58,6 +58,14 @@ def test_single_label_report_matches_one_vs_rest_brute_force(labels):
     assert report.target_names == tuple(classes)
 
 
+def test_names_in_another_order_are_matched_to_their_labels():
+    """A loader's names in its own order (defect-free first) still land on their labels."""
+    y_true = ["MT_Blowhole"] * 2 + ["MT_Free"] * 5 + ["MT_Crack"] * 3
+    report = defect_report(y_true, y_true, target_names=["MT_Free", "MT_Blowhole", "MT_Crack"])
+    assert report.target_names == ("MT_Blowhole", "MT_Crack", "MT_Free")
+    assert report.support.tolist() == [2, 3, 5]
+
+
 def test_markdown_has_classes_as_columns():
     """The table has one column per class plus Macro, and the exact-match line."""
     report = defect_report(["ok", "pit", "ok"], ["ok", "pit", "pit"], target_names=["OK", "Pit"])
@@ -112,6 +120,8 @@ def test_plot_draws_bars():
         ([1, 0], [1], {}, "same shape"),
         ([], [], {}, "empty"),
         (["a", "b"], ["a", "b"], {"target_names": ["x"]}, "target_names has 1 names"),
+        (["a", "b", "c"], ["a", "b", "c"], {"target_names": ["b", "x", "y"]},
+         r"name labels \['b'\] at other positions"),
     ],
 )
 def test_bad_input(y_true, y_pred, kwargs, err_msg):
