@@ -126,10 +126,8 @@ def summarize(bunch):
     return "\n".join(lines)
 
 
+
 def check_dataset_boxes(paths, boxes, sizes, n_classes):
     """The detectors' own box checks on a loader's boxes; an error names the image file."""
-    for path, image_boxes, size in zip(paths, boxes, sizes):
-        try:
-            check_boxes([image_boxes], size[None], n_classes)
-        except ValueError as exc:
-            raise ValueError(f"{Path(path).name}: {exc}") from exc
+    check_boxes(boxes, sizes, n_classes, checked_by="The loader",
+                image_names=[Path(path).name for path in paths])

@@ -83,7 +83,7 @@ def make_steel_defects(
     >>> X, y, boxes = make_steel_defects(200, image_size=32, return_boxes=True, random_state=0)
     >>> X.shape, X.dtype
     ((200, 32, 32), dtype('uint8'))
-    >>> sorted(set(y))
+    >>> sorted(set(y.tolist()))
     ['background', 'crazing', 'patches', 'pits', 'scratches']
     """
     height, width = _check_image_size(image_size)

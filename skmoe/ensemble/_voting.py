@@ -169,7 +169,6 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
     Examples
     --------
     >>> from sklearn.frozen import FrozenEstimator
-from sklearn.metrics import get_scorer_names
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sklearn.naive_bayes import GaussianNB
     >>> from sklearn.datasets import make_classification
@@ -410,7 +409,7 @@ from sklearn.metrics import get_scorer_names
             delayed(_fit_and_time)(name, clone(expert), take_rows(X, train),
                                    take_rows(labels, train),
                                    rows_of_params(X, expert_params, train), take_rows(X, test),
-                                   self.classes_, self.multilabel_, self._warm_up())
+                                   self.classes_, self.multilabel_, self.expert_times is None)
             for train, test in splits
             for name, expert, expert_params in zip(names, experts, params)
         )
@@ -424,16 +423,12 @@ from sklearn.metrics import get_scorer_names
 
     def _predict_all(self, names, experts, X, *, timed=False):
         """Every expert's probabilities, and (``timed``, at fit) its seconds per image."""
-        warm_up = timed and self._warm_up()
+        warm_up = timed and self.expert_times is None  # given times need no measuring
         results = Parallel(n_jobs=self.n_jobs)(
             delayed(_timed_proba)(name, expert, X, self.classes_, self.multilabel_, warm_up)
             for name, expert in zip(names, experts)
         )
         return np.stack([proba for proba, _ in results]), [seconds for _, seconds in results]
-
-    def _warm_up(self):
-        """Time experts after a warm-up batch, unless the user gave their times."""
-        return self.expert_times is None
 
     def _given_times(self, names):
         """The user's ``expert_times`` as {name: seconds per image}, checked; None if unset."""

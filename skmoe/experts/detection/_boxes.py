@@ -15,7 +15,7 @@ DETECTION_COLUMNS = 6
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
 
 
-def check_boxes(boxes, image_sizes, n_classes, *, checked_by="The detector"):
+def check_boxes(boxes, image_sizes, n_classes, *, checked_by="The detector", image_names=None):
     """Validate one box array per image against the images and the classes.
 
     Parameters
@@ -28,6 +28,8 @@ def check_boxes(boxes, image_sizes, n_classes, *, checked_by="The detector"):
         Number of classes the class indices may name (0 .. n_classes - 1).
     checked_by : str
         Who checks, for the messages.
+    image_names : sequence of str, default=None
+        What the messages call each image (e.g. a loader's file names); by default its index.
 
     Returns
     -------
@@ -51,12 +53,13 @@ def check_boxes(boxes, image_sizes, n_classes, *, checked_by="The detector"):
     every, image = stack_per_image(checked, BOX_COLUMNS)
     if not len(every):
         return checked
+    named = (lambda i: image_names[i]) if image_names is not None else (lambda i: i)
     classes, x1, y1, x2, y2 = every.T
     bad_class = (classes != np.round(classes)) | (classes < 0) | (classes >= n_classes)
     if bad_class.any():
         first = np.flatnonzero(bad_class)[0]
         raise ValueError(
-            f"Box {every[first].tolist()} of image {image[first]} has class index "
+            f"Box {every[first].tolist()} of image {named(image[first])} has class index "
             f"{classes[first]:g}; class indices must be integers in 0 .. {n_classes - 1}, the "
             "columns of classes_ (the sorted labels of 1-D y, the columns of an indicator y)."
         )
@@ -65,7 +68,7 @@ def check_boxes(boxes, image_sizes, n_classes, *, checked_by="The detector"):
     if outside.any():
         first = np.flatnonzero(outside)[0]
         raise ValueError(
-            f"Box {every[first].tolist()} of image {image[first]} does not fit the image "
+            f"Box {every[first].tolist()} of image {named(image[first])} does not fit the image "
             f"({width[first]} x {height[first]} pixels): far edges are exclusive, as in "
             "torchvision, so 0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height (a box over pixel "
             "columns 0..9 has x1=0, x2=10)."

@@ -55,3 +55,9 @@ def test_max_confidence_per_class():
                   np.empty((0, 6))]
     np.testing.assert_allclose(max_confidence_per_class(detections, 3),
                                [[0.2, 0.7, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_check_boxes_names_the_image_it_was_told():
+    """Loaders pass their file names, so the error says which file holds the bad box."""
+    with pytest.raises(ValueError, match="of image b.jpg does not fit"):
+        check_boxes([[], [[0, 0, 0, 30, 3]]], SIZES, n_classes=2, image_names=["a.jpg", "b.jpg"])
