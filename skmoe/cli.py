@@ -1,6 +1,13 @@
-"""The ``skmoe`` command."""
+"""The ``skmoe`` command: ``run`` (the main job), ``demo`` and ``summary``.
+
+A user error (a bad config, a missing dataset, an output folder of another config) prints one
+``skmoe: error: ...`` line and exits with status 2, without a traceback.
+"""
 
 import argparse
+import sys
+from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
 
 # Layout name on the command line -> loader in skmoe.datasets.
 _LOADERS = {
@@ -9,17 +16,39 @@ _LOADERS = {
     "magnetic-tile": "load_magnetic_tile",
     "folder": "load_image_folder",
 }
+DEMO_CONFIG = "demo.toml"
 
 
 def main(argv=None):
-    """Entry point of the ``skmoe`` command."""
+    """Entry point of the ``skmoe`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    from .experiment import ConfigError
+
+    try:
+        if args.command == "summary":
+            return _summary(args)
+        return _run(args)
+    except (ConfigError, FileNotFoundError) as exc:
+        print(f"skmoe: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser():
     parser = argparse.ArgumentParser(prog="skmoe", description="Multi-expert defect ensembles.")
+    parser.add_argument("--version", action="version", version=f"skmoe {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser(
+        "run", help="train the experts of a config, tune the ensembles, write the report")
+    run.add_argument("config", help="TOML config file (see benchmarks/configs/)")
     demo = commands.add_parser(
-        "demo", help="train two cheap experts on synthetic steel images, tune the vote, report")
-    demo.add_argument("--n-samples", type=int, default=3000, help="number of images")
-    demo.add_argument("--image-size", type=int, default=32, help="image side in pixels")
-    demo.add_argument("--random-state", type=int, default=0, help="seed")
+        "demo", help="the main job on synthetic steel images with small CNN and YOLO experts")
+    for command in (run, demo):
+        command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                             help="override a config value, e.g. experts.cnn.max_epochs=5")
+        command.add_argument("--output", help="output folder (overrides the config's)")
+        command.add_argument("--scheduler", help="dask scheduler address: one expert per worker")
+        command.add_argument("--force", action="store_true",
+                             help="retrain every expert, also in a folder of another config")
     summary = commands.add_parser(
         "summary", help="class counts per split and the long-tail ratio of a dataset")
     summary.add_argument("dataset", choices=sorted(_LOADERS), help="dataset layout")
@@ -28,22 +57,48 @@ def main(argv=None):
     summary.add_argument("--annotations", default="train.csv",
                          help="severstal only: the annotations CSV inside root")
     summary.add_argument("--images", help="severstal only: text file of the images to load")
-    args = parser.parse_args(argv)
+    return parser
 
-    if args.command == "summary":
-        from . import datasets
 
-        options = {"split_file": args.split_file}
-        if args.dataset == "severstal":
-            options.update(annotations=args.annotations, images=args.images)
-        bunch = getattr(datasets, _LOADERS[args.dataset])(args.root, **options)
-        print(f"{args.dataset}: {len(bunch.images)} images from {args.root}\n")
-        print(datasets.summarize(bunch))
+def _version():
+    try:
+        return version("skmoe")
+    except PackageNotFoundError:  # run from a source tree that was not installed
+        return "unknown"
+
+
+def _run(args):
+    from .experiment import load_config, run_experiment
+
+    overrides = list(args.set)
+    if args.output:
+        overrides.append(f"output={_quoted(args.output)}")
+    if args.scheduler:
+        overrides.append(f"scheduler={_quoted(args.scheduler)}")
     if args.command == "demo":
-        from ._demo import run_demo
+        with resources.as_file(resources.files("skmoe.experiment") / DEMO_CONFIG) as path:
+            config = load_config(path, overrides)
+    else:
+        config = load_config(args.config, overrides)
+    result = run_experiment(config, force=args.force)
+    print(f"\nTest scores\n\n{result.main_table}")
+    print(f"Report: {result.report['html'].resolve()}")
+    return 0
 
-        run_demo(n_samples=args.n_samples, image_size=args.image_size,
-                 random_state=args.random_state)
+
+def _quoted(text):
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _summary(args):
+    from . import datasets
+
+    options = {"split_file": args.split_file}
+    if args.dataset == "severstal":
+        options.update(annotations=args.annotations, images=args.images)
+    bunch = getattr(datasets, _LOADERS[args.dataset])(args.root, **options)
+    print(f"{args.dataset}: {len(bunch.images)} images from {args.root}\n")
+    print(datasets.summarize(bunch))
     return 0
 
 

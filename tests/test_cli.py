@@ -2,26 +2,53 @@ import subprocess
 import sys
 from pathlib import Path
 
-from skmoe._demo import run_demo
+import pytest
+
 from skmoe.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
+# The demo's experts, one epoch each on few images: the CNN, two-stage and YOLO paths end to end.
+SMALL_DEMO = ["--set", "dataset.n_samples=160", "--set", "experts.resnet10t.max_epochs=1",
+              "--set", "experts.two_stage.gate.max_epochs=1",
+              "--set", "experts.two_stage.classifier.max_epochs=1",
+              "--set", "experts.yolov8n.max_epochs=1", "--set", "experts.yolov8n.image_size=32"]
 
 
-def test_demo_reports_every_expert_and_the_ensemble():
-    """The demo trains two experts, tunes the vote and reports all three on test data."""
-    lines = []
-    reports = run_demo(n_samples=600, image_size=24, out=lines.append)
-    assert set(reports) == {"forest", "two_stage", "ensemble"}
-    assert reports["ensemble"].target_names[0] == "background"
-    assert reports["ensemble"].macro.f1 > 0.5
-    assert any(line.startswith("### ensemble") for line in lines)
+@pytest.mark.slow
+def test_demo_runs_the_job_and_prints_the_main_table(tmp_path, capsys):
+    assert main(["demo", "--output", str(tmp_path / "demo"), *SMALL_DEMO]) == 0
+    out = capsys.readouterr().out
+    for model in ("resnet10t", "two_stage", "yolov8n", "Voting", "Ours 1s", "Ours 2s"):
+        assert f"| {model} |" in out
+    assert f"Report: {tmp_path / 'demo' / 'report.html'}" in out
+    assert (tmp_path / "demo" / "figures" / "history-resnet10t.png").is_file()
 
 
-def test_cli_demo_prints_the_report(capsys):
-    """`skmoe demo` prints the per-class tables."""
-    assert main(["demo", "--n-samples", "400", "--image-size", "24"]) == 0
-    assert "Overall (exact-match) accuracy" in capsys.readouterr().out
+def test_version():
+    result = subprocess.run([sys.executable, "-m", "skmoe", "--version"], capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.startswith("skmoe ")
+
+
+@pytest.mark.parametrize("config, message", [
+    ('output = "o"\n[dataset]\nloader = "neu"\nroot = "/no/such/folder"\n'
+     '[experts.a]\ntype = "classifier"\n', "/no/such/folder' does not exist"),
+    ('output = "o"\n[dataset]\nloader = "synthetic"\n[experts.a]\ntype = "clasifier"\n',
+     "unknown expert type 'clasifier' (did you mean 'classifier'?)"),
+    ('output = "o"\n[dataset]\nloader = "synthetic"\n[experts.a]\ntype = "classifier"\n'
+     'max_epoch = 3\n', "has no parameter 'max_epoch' (did you mean 'max_epochs'?)"),
+    ('output = "o"\n[dataset]\nloader = "synthetic"\ncolour = 1\n'
+     '[experts.a]\ntype = "classifier"\n', "'colour' is not an option of make_steel_defects"),
+])
+def test_user_errors_are_one_line_and_status_2(tmp_path, config, message):
+    """No traceback: one `skmoe: error:` line that says what is wrong."""
+    path = tmp_path / "job.toml"
+    path.write_text(config)
+    result = subprocess.run([sys.executable, "-m", "skmoe", "run", str(path)], cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("skmoe: error: ")
+    assert message in result.stderr
 
 
 def test_example_runs(tmp_path):

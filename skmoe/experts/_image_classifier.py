@@ -305,6 +305,9 @@ class ImageClassifier(BaseImageExpert):
             callbacks.append(skorch.callbacks.LRScheduler(CosineAnnealingLR,
                                                           T_max=self.max_epochs))
         if self.validation_fraction > 0:
+            # Read from the validation pass's cached outputs: no second forward pass.
+            callbacks.append(skorch.callbacks.EpochScoring(
+                _validation_accuracy, lower_is_better=False, name="valid_acc"))
             callbacks.append(skorch.callbacks.EarlyStopping(patience=self.patience,
                                                             load_best=True))
         if self.verbose:
@@ -323,6 +326,15 @@ def _dataset(X, y=None, *, source, image_size, n_channels):
     from ._torch_parts import ImageDataset
 
     return ImageDataset(X, y, source=source, image_size=image_size, n_channels=n_channels)
+
+
+def _validation_accuracy(net, X, y):
+    """Accuracy of the network's outputs: arg-max label, or every label at 0.5 (exact match)."""
+    proba = net.predict(X)
+    y = np.asarray(y)
+    if y.ndim == 2:
+        return float(np.mean(np.all((proba >= 0.5) == (y >= 0.5), axis=1)))
+    return float(np.mean(np.argmax(proba, axis=1) == y))
 
 
 def _sigmoid(logits):

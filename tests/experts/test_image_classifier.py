@@ -224,3 +224,11 @@ def test_two_stage_of_image_classifiers(steel):
     model.fit(X_train, y_train)
     assert model.score(X_test, y_test) > 0.4
     assert model.gate_.n_channels_ == 1
+
+
+def test_history_records_validation_accuracy():
+    """Each epoch's validation accuracy is in the history beside the losses."""
+    X, y = make_steel_defects(120, image_size=32, random_state=0)
+    model = ImageClassifier("resnet10t", image_size=32, max_epochs=2, random_state=0).fit(X, y)
+    accuracy = model.net_.history[:, "valid_acc"]
+    assert len(accuracy) == 2 and all(0 <= a <= 1 for a in accuracy)

@@ -67,6 +67,10 @@ class YOLODetector(BaseDetector):
         graded scores for the ensemble's threshold search.
     train_kwargs : dict, default=None
         Further ultralytics training arguments, e.g. ``{"mosaic": 0.5, "lr0": 0.005}``.
+    run_dir : str or path-like, default=None
+        Where ultralytics writes its training run (``train/``: weights, ``results.csv``, its
+        plots), as ``yolo train`` does. None: a temporary folder, deleted after training (the
+        trained weights stay in ``checkpoint_``).
     device, mixed_precision, num_workers
         As in :class:`~skmoe.experts.BaseImageExpert` (bf16 through ultralytics'
         ``amp="bf16"``).
@@ -106,6 +110,7 @@ class YOLODetector(BaseDetector):
         "image_size": [Interval(Integral, 32, None, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "train_kwargs": [dict, None],
+        "run_dir": [str, os.PathLike, None],
     }
 
     def __init__(
@@ -123,6 +128,7 @@ class YOLODetector(BaseDetector):
         mixed_precision=True,
         num_workers=0,
         train_kwargs=None,
+        run_dir=None,
         random_state=None,
         verbose=0,
     ):
@@ -138,6 +144,7 @@ class YOLODetector(BaseDetector):
         self.mixed_precision = mixed_precision
         self.num_workers = num_workers
         self.train_kwargs = train_kwargs
+        self.run_dir = run_dir
         self.random_state = random_state
         self.verbose = verbose
 
@@ -151,7 +158,8 @@ class YOLODetector(BaseDetector):
             data = write_yolo_dataset(Path(tmp) / "data", source, boxes, sizes, names,
                                       val_rows)
             model = model_class(ultralytics, model_path)(model_path)
-            model.train(**self._train_arguments(data, Path(tmp) / "runs", len(val_rows) > 0))
+            runs = Path(tmp) / "runs" if self.run_dir is None else Path(self.run_dir)
+            model.train(**self._train_arguments(data, runs, len(val_rows) > 0))
             trainer = model.trainer
             best = Path(trainer.best) if Path(trainer.best).is_file() else Path(trainer.last)
             self.checkpoint_ = best.read_bytes()
@@ -184,8 +192,8 @@ class YOLODetector(BaseDetector):
             amp="bf16" if self._autocast(self.device_) else False,
             workers=self.num_workers, seed=self.random_state or 0,
             deterministic=self.random_state is not None, verbose=bool(self.verbose),
-            # Runs go to a temporary folder; plots would need fonts and time for nothing kept.
-            project=str(runs), name="train", exist_ok=True, plots=False,
+            # Plots only where the run is kept: in a temporary folder they cost time for nothing.
+            project=str(runs), name="train", exist_ok=True, plots=self.run_dir is not None,
         )
         extra = dict(self.train_kwargs or {})
         taken = sorted(set(extra) & set(arguments))

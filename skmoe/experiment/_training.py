@@ -1,0 +1,137 @@
+"""Training the experts: one at a time or in parallel (joblib, dask), each saved when done."""
+
+import inspect
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils.parallel import Parallel, delayed
+
+from ..utils._inputs import take_rows
+from ..utils._proba import predict_class_proba
+from ._cache import load_record, save_expert
+
+# Rows predicted once before an expert's inference is timed (a GPU's first call is slow).
+WARM_UP_ROWS = 16
+
+
+def train_missing(jobs, *, n_jobs, log=print):
+    """Train every expert whose folder holds no finished record; return all records by name.
+
+    Parameters
+    ----------
+    jobs : list of dict
+        One per expert: ``name``, ``expert`` (unfitted estimator), ``folder``, ``data``
+        (the split's Bunch) and ``fingerprint`` (of its config).
+    n_jobs : int or None
+        Experts trained at once through joblib; inside ``joblib.parallel_config(backend=
+        "dask")`` each runs on a dask worker.
+    """
+    records, pending = {}, []
+    for job in jobs:
+        record = load_record(job["folder"])
+        if record is not None and record.get("fingerprint") == job["fingerprint"]:
+            log(f"  reusing expert {job['name']!r} (trained {record['finished']}, "
+                f"{record['fit_seconds']:.1f} s)")
+            records[job["name"]] = record
+        else:
+            pending.append(job)
+    if pending:
+        log(f"  training {len(pending)} expert(s): {', '.join(j['name'] for j in pending)}")
+    trained = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(train_expert)(job["name"], job["expert"], job["data"], job["folder"],
+                              job["fingerprint"])
+        for job in pending
+    )
+    for record in trained:
+        log(f"  trained expert {record['name']!r} in {record['fit_seconds']:.1f} s "
+            f"({record['epochs']} epoch(s)), {record['images_per_second']:.1f} images/s")
+        records[record["name"]] = record
+    return {job["name"]: records[job["name"]] for job in jobs}
+
+
+def train_expert(name, expert, data, folder, fingerprint):
+    """Fit one expert, time it, predict validation and test images, save it all; its record."""
+    print(f"  [{time.strftime('%H:%M:%S')}] training expert {name!r} on {len(data.y_train)} "
+          "images", flush=True)
+    fit_params = {"boxes": data.boxes_train} if _takes_boxes(expert) else {}
+    _reset_gpu_peak()
+    start = time.perf_counter()
+    expert.fit(data.X_train, data.y_train, **fit_params)
+    fit_seconds = time.perf_counter() - start
+
+    predict_class_proba(expert, take_rows(data.X_val, np.arange(min(WARM_UP_ROWS,
+                                                                     len(data.y_val)))))
+    start = time.perf_counter()
+    proba = {"val": predict_class_proba(expert, data.X_val, name=name),
+             "test": predict_class_proba(expert, data.X_test, name=name),
+             "classes": np.asarray(expert.classes_)}
+    predict_seconds = time.perf_counter() - start
+    histories = training_histories(expert)
+    epochs = sum(len(rows) for rows in histories.values()) or 1
+    record = {
+        "name": name,
+        "fingerprint": fingerprint,
+        "estimator": type(expert).__name__,
+        "fit_seconds": fit_seconds,
+        "epochs": epochs,
+        "seconds_per_epoch": fit_seconds / epochs,
+        "images_per_second": (len(data.y_val) + len(data.y_test)) / predict_seconds,
+        "seconds_per_image": predict_seconds / (len(data.y_val) + len(data.y_test)),
+        "peak_memory_mib": _peak_memory_mib(),
+        "history_parts": sorted(histories),
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    save_expert(folder, expert, proba, histories, record)
+    return record
+
+
+def _takes_boxes(expert):
+    return "boxes" in inspect.signature(expert.fit).parameters
+
+
+def training_histories(expert):
+    """Per-epoch rows of every trained network in ``expert``, by part (``""`` when one).
+
+    Reads the CNN expert's ``net_.history``, a detector's ``history_`` (a skorch History or
+    ultralytics' columns) and, in a two-stage expert, its gate's and classifier's.
+    """
+    if hasattr(expert, "gate_"):
+        parts = {"gate": expert.gate_, "classifier": expert.classifier_}
+        return {part: rows for part, model in parts.items()
+                if model is not None and (rows := training_histories(model).get(""))}
+    net = getattr(expert, "net_", None)
+    history = net.history if net is not None else getattr(expert, "history_", None)
+    if history is None:
+        return {}
+    if isinstance(history, dict):  # ultralytics: column name -> values per epoch
+        n_epochs = len(next(iter(history.values()), []))
+        rows = [{key: float(values[i]) for key, values in history.items()}
+                for i in range(n_epochs)]
+    else:  # skorch History: a list of per-epoch dicts (batches left out)
+        rows = [{key: value for key, value in epoch.items()
+                 if isinstance(value, int | float) and not isinstance(value, bool)}
+                for epoch in history]
+    return {"": rows}
+
+
+def _reset_gpu_peak():
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+
+
+def _peak_memory_mib():
+    """Peak GPU memory when a GPU was used, else the process's peak resident memory."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available() and torch.cuda.max_memory_allocated():
+        return {"device": "cuda", "mib": torch.cuda.max_memory_allocated() / 2**20}
+    return {"device": "cpu (process peak RSS)",
+            "mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def expert_folder(seed_folder, name):
+    """Where an expert of a seed is saved."""
+    return Path(seed_folder) / "experts" / name

@@ -1,0 +1,201 @@
+"""The main job end to end on small synthetic images with cheap scikit-learn experts."""
+
+import csv
+import os
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skmoe.experiment import ConfigError, load_config, run_experiment
+
+ROOT = Path(__file__).resolve().parents[2]
+TOY = "tests.experiment.toy_experts"
+CONFIG = f"""
+seeds = [0, 1]
+[dataset]
+loader = "synthetic"
+n_samples = 400
+image_size = 24
+[experts.forest]
+type = "{TOY}:texture_forest"
+[experts.logreg]
+type = "{TOY}:texture_logreg"
+[experts.gated]
+type = "two-stage"
+gate = {{ type = "{TOY}:texture_logreg" }}
+classifier = {{ type = "{TOY}:texture_forest" }}
+"""
+
+
+def job(tmp_path, text=CONFIG, overrides=()):
+    path = tmp_path / "job.toml"
+    path.write_text(f'output = "{tmp_path / "out"}"\n' + text)
+    return load_config(path, overrides)
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("run")
+    config = job(tmp_path)
+    return config, run_experiment(config, log=lambda line: None)
+
+
+def test_every_model_is_scored_per_seed(finished):
+    _, result = finished
+    for seed in result.seeds:
+        assert list(seed["reports"]) == ["forest", "logreg", "gated", "Voting", "Ours 1s",
+                                         "Voting 2s", "Ours 2s"]
+        assert seed["ensembles"]["Ours 1s"]["experts"] == ["forest", "logreg"]
+        assert seed["ensembles"]["Ours 2s"]["experts"] == ["gated"]
+    with open(result.report["summary"]) as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 2 * 7
+    assert all(0.5 < float(row["macro_f1"]) <= 1 for row in rows)
+
+
+def test_plain_vote_is_the_vote_at_one_half(finished):
+    """'Voting' predicts what thresholds 0.5 and equal weights decide on the saved probas."""
+    _, result = finished
+    seed = result.seeds[0]
+    plain = seed["ensembles"]["Voting"]["model"]
+    np.testing.assert_array_equal(plain.thresholds_, [0.5, 0.5])
+    np.testing.assert_array_equal(plain.weights_, [1, 1])
+
+
+def test_ablation_covers_every_subset(finished):
+    _, result = finished
+    sizes = sorted(row["size"] for row in result.seeds[0]["ablation"])
+    assert sizes == [2, 2, 2, 3]
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tables, self.images, self.headings, self._heading = 0, [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables += 1
+        if tag == "img":
+            self.images.append(dict(attrs)["src"])
+        if tag in ("h1", "h2", "h3"):
+            self._heading = tag
+
+    def handle_data(self, data):
+        if self._heading:
+            self.headings.append(data)
+            self._heading = None
+
+
+def test_html_report_is_self_contained(finished):
+    """Every table and figure is in the one page; images are embedded PNGs."""
+    import base64
+
+    _, result = finished
+    page = _Page()
+    page.feed(result.report["html"].read_text())
+    for heading in ("Test scores", "Per class", "Ensembles", "Ensemble size", "Efficiency",
+                    "Confusion matrices (first seed)"):
+        assert heading in page.headings
+    assert page.tables >= 10
+    figures = sorted((result.output / "figures").glob("*.png"))
+    assert len(page.images) == len(figures) >= 5
+    for src in page.images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_markdown_report_links_existing_figures(finished):
+    _, result = finished
+    text = result.report["markdown"].read_text()
+    assert "| Ours 2s |" in text and "mean (sd) over seeds 0, 1" in text
+    for line in text.splitlines():
+        if line.startswith("!["):
+            assert (result.output / line.split("](")[1].rstrip(")")).is_file()
+
+
+def test_second_run_reuses_every_expert(tmp_path):
+    config = job(tmp_path, overrides=["seeds=[0]"])
+    run_experiment(config, log=lambda line: None)
+    record = tmp_path / "out" / "seed-0" / "experts" / "forest" / "record.json"
+    before = record.stat().st_mtime_ns
+    lines = []
+    run_experiment(config, log=lines.append)
+    assert record.stat().st_mtime_ns == before
+    assert sum("reusing expert" in line for line in lines) == 3
+    run_experiment(config, force=True, log=lines.append)
+    assert record.stat().st_mtime_ns != before
+
+
+def test_folder_of_another_config_is_refused(tmp_path):
+    run_experiment(job(tmp_path, overrides=["seeds=[0]"]), log=lambda line: None)
+    changed = job(tmp_path, overrides=["seeds=[0]", "dataset.n_samples=300"])
+    with pytest.raises(ConfigError, match=r"dataset.n_samples: 400 -> 300.*--force"):
+        run_experiment(changed, log=lambda line: None)
+    # How fast it runs is no difference.
+    run_experiment(job(tmp_path, overrides=["seeds=[0]", "n_jobs=2"]), log=lambda line: None)
+
+
+def test_killed_run_resumes_without_retraining_the_finished_expert(tmp_path):
+    """Kill the job while the second expert trains; the rerun reuses the first."""
+    blocker = tmp_path / "hold-the-slow-expert"
+    blocker.touch()
+    text = CONFIG.replace("seeds = [0, 1]", "seeds = [0]").split("[experts.logreg]")[0]
+    text += f'[experts.slow]\ntype = "{TOY}:SlowExpert"\nwait_while = "{blocker}"\n'
+    path = tmp_path / "job.toml"
+    path.write_text(f'output = "{tmp_path / "out"}"\n' + text)
+    experts = tmp_path / "out" / "seed-0" / "experts"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "skmoe", "run", str(path)]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not (experts / "forest" / "record.json").is_file():
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+        time.sleep(1)  # the slow expert is now waiting inside fit
+    finally:
+        process.kill()
+        process.wait()
+    assert not (experts / "slow" / "record.json").exists()
+    first = (experts / "forest" / "record.json").read_text()
+
+    blocker.unlink()
+    rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "reusing expert 'forest'" in rerun.stdout
+    assert "training expert 'slow'" in rerun.stdout
+    assert (experts / "forest" / "record.json").read_text() == first
+    assert (experts / "slow" / "record.json").is_file()
+
+
+def test_experts_train_on_a_dask_cluster(tmp_path):
+    """With a scheduler address every expert trains on a worker of that cluster."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        config = job(tmp_path, overrides=["seeds=[0]", f'scheduler="{cluster.scheduler_address}"'])
+        with distributed.Client(cluster), distributed.get_task_stream() as tasks:
+            result = run_experiment(config, log=lambda line: None)
+    assert set(result.seeds[0]["records"]) == {"forest", "logreg", "gated"}
+    trained = [task for task in tasks.data if "train_expert" in str(task["key"])]
+    assert len(trained) == 3, [task["key"] for task in tasks.data]
+
+
+def test_expert_no_better_than_the_majority_class_is_named(tmp_path):
+    text = CONFIG.replace("seeds = [0, 1]", "seeds = [0]").split("[experts.gated]")[0]
+    text += '[experts.constant]\ntype = "sklearn.dummy.DummyClassifier"\n'
+    text = text.replace(f'type = "{TOY}:texture_logreg"', 'type = "sklearn.dummy.DummyClassifier"'
+                        '\nstrategy = "most_frequent"')
+    result = run_experiment(job(tmp_path, text), log=lambda line: None)
+    report = result.report["markdown"].read_text()
+    assert "No better than predicting the majority class" in report
+    line = next(li for li in report.splitlines() if li.startswith("No better"))
+    assert "constant" in line and "logreg" in line and "forest" not in line

@@ -1,0 +1,58 @@
+"""Cheap scikit-learn experts for the job's tests: texture statistics into a forest or a
+logistic regression, seconds to train on small synthetic images."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+
+def texture_features(images):
+    """A few intensity and gradient statistics per image."""
+    images = np.asarray(images, dtype=np.float32)
+    flat = images.reshape(len(images), -1)
+    d_rows = np.abs(np.diff(images, axis=1))
+    d_cols = np.abs(np.diff(images, axis=2))
+    median = np.median(flat, axis=1, keepdims=True)
+    return np.column_stack([
+        flat.mean(axis=1), flat.std(axis=1),
+        *np.percentile(flat, [0, 1, 5, 50, 95, 99, 100], axis=1),
+        d_rows.mean(axis=(1, 2)), d_cols.mean(axis=(1, 2)),
+        d_rows.max(axis=(1, 2)), d_cols.max(axis=(1, 2)),
+        (flat < median - 40).sum(axis=1), (flat > median + 40).sum(axis=1),
+    ])
+
+
+def texture_forest(n_estimators=60, random_state=None):
+    """Texture statistics into a random forest."""
+    return make_pipeline(FunctionTransformer(texture_features),
+                         RandomForestClassifier(n_estimators, random_state=random_state))
+
+
+def texture_logreg(C=1.0, random_state=None):
+    """Texture statistics into a logistic regression."""
+    return make_pipeline(FunctionTransformer(texture_features), StandardScaler(),
+                         LogisticRegression(C=C, max_iter=2000, random_state=random_state))
+
+
+class SlowExpert(ClassifierMixin, BaseEstimator):
+    """A texture forest whose fit waits while a file exists: a test kills it mid-training."""
+
+    def __init__(self, wait_while="", random_state=None):
+        self.wait_while = wait_while
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        while self.wait_while and Path(self.wait_while).exists():
+            time.sleep(0.1)
+        self.model_ = texture_forest(20, self.random_state).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
