@@ -39,8 +39,9 @@ def resampled_gains(expert_proba, y_true, *, n_resamples=5, random_state=None,
 
     Returns
     -------
-    gains : ndarray of shape (2 * n_resamples,)
+    gains : ndarray of shape (2 * n_resamples,) or shorter
         Objective of the tuned vote minus that of the starting vote, on the held-out half.
+        A halving that leaves a half empty (a handful of images) gives no gain.
     """
     rng = check_random_state(random_state)
     y_true = np.asarray(y_true)
@@ -53,6 +54,8 @@ def resampled_gains(expert_proba, y_true, *, n_resamples=5, random_state=None,
     for _ in range(n_resamples):
         halves = stratified_partition(strata, (0.5, 0.5), random_state=rng)
         for tune, held_out in (halves, halves[::-1]):
+            if not (len(tune) and len(held_out)):
+                continue
             tuned = coordinate_search(expert_proba[:, tune], y_true[tune], **search_params)
             proba, y = expert_proba[:, held_out], y_true[held_out]
             gains.append(vote_objective(proba, y, tuned.thresholds, tuned.weights, **score_params)
@@ -63,5 +66,7 @@ def resampled_gains(expert_proba, y_true, *, n_resamples=5, random_state=None,
 def tuning_generalises(gains):
     """Whether held-out gains show a consistent improvement (see the module's rule)."""
     gains = np.round(np.asarray(gains, dtype=float), 12)
+    if not gains.size:  # nothing could be held out: no evidence for tuning
+        return False
     wins, losses = np.count_nonzero(gains > 0), np.count_nonzero(gains < 0)
     return bool(gains.mean() > 0 and wins >= MIN_WIN_SHARE * (wins + losses))

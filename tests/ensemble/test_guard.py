@@ -48,3 +48,11 @@ def test_gains_are_reproducible(seed):
     proba, y = _experts(120, 0.45, seed)
     np.testing.assert_array_equal(resampled_gains(proba, y, n_resamples=2, random_state=seed),
                                   resampled_gains(proba, y, n_resamples=2, random_state=seed))
+
+
+def test_too_few_images_to_hold_out_keep_the_start():
+    """One tuning image cannot be halved: no error, and no evidence to tune."""
+    proba, y = _experts(300, 0.45, 0)
+    gains = resampled_gains(proba[:, :1], y[:1], n_resamples=5, random_state=0)
+    assert gains.shape == (0,)
+    assert not tuning_generalises(gains)
