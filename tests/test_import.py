@@ -7,7 +7,7 @@ def test_import_is_light():
     code = (
         "import sys, skmoe, skmoe.metrics, skmoe.datasets, skmoe.model_selection, skmoe.pipeline,"
         " skmoe.ensemble,"
-        " skmoe.experts;"
+        " skmoe.experts, skmoe.experiment, skmoe.cli;"
         "print(','.join(m for m in ('torch', 'timm', 'ultralytics') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -98,15 +98,19 @@ class Scorer:
 
     def report(self, model):
         """Test-set :func:`~skmoe.metrics.defect_report` of a fitted model over saved rows."""
-        return defect_report(self.y_test, model.predict(self.test_rows),
-                             target_names=self.target_names)
+        return self._test_report(model.predict(self.test_rows))
 
     def majority_report(self, y_train):
         """Test report of always predicting the most frequent training label(s)."""
         dummy = DummyClassifier(strategy="most_frequent").fit(np.zeros((len(y_train), 1)),
                                                               y_train)
-        return defect_report(self.y_test, dummy.predict(np.zeros((len(self.y_test), 1))),
-                             target_names=self.target_names)
+        return self._test_report(dummy.predict(np.zeros((len(self.y_test), 1))))
+
+    def _test_report(self, y_pred):
+        if self.multilabel:
+            return defect_report(self.y_test, y_pred, target_names=self.target_names)
+        # Every class is a row, also one that no test image has and no model predicts.
+        return defect_report(self.y_test, y_pred, labels=self.target_names)
 
 
 def evaluate_seed(scorer, kinds, y_train):

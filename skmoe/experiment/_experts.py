@@ -4,6 +4,7 @@ import importlib
 import inspect
 from pathlib import Path
 
+from ..utils._sklearn_compat import check_params
 from ._config import ConfigError, closest_match
 
 # Built-in expert types -> (module, class). Any other type is an importable estimator class
@@ -64,6 +65,7 @@ def build_expert(name, spec, *, defaults, background_label=None):
                           f"are {', '.join(sorted(accepted))}.")
     try:
         expert = factory(**spec)
+        check_params(expert)  # a bad value fails now, not hours later in fit
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from None
     if not hasattr(expert, "fit") or not hasattr(expert, "predict_proba"):

@@ -91,3 +91,14 @@ __all__ = [
     "_safe_indexing",
     "scorer_as_metric",
 ]
+
+
+def check_params(estimator):
+    """Check an estimator's parameters against its constraints now, as ``fit`` would.
+
+    Raises scikit-learn's ``InvalidParameterError`` (a ValueError) naming the parameter and the
+    values it takes. Estimators without ``_parameter_constraints`` are not checked.
+    """
+    if getattr(estimator, "_parameter_constraints", None) and hasattr(estimator,
+                                                                      "_validate_params"):
+        estimator._validate_params()

@@ -199,3 +199,12 @@ def test_expert_no_better_than_the_majority_class_is_named(tmp_path):
     assert "No better than predicting the majority class" in report
     line = next(li for li in report.splitlines() if li.startswith("No better"))
     assert "constant" in line and "logreg" in line and "forest" not in line
+
+
+def test_a_class_missing_from_the_test_images_is_still_reported(tmp_path):
+    """With few images a rare class may have no test image: it is a row of zeros, not an error."""
+    result = run_experiment(job(tmp_path, overrides=["seeds=[0]", "dataset.n_samples=60"]),
+                            log=lambda line: None)
+    report = result.seeds[0]["reports"]["forest"]
+    assert report.target_names == ("background", "crazing", "patches", "pits", "scratches")
+    assert 0 in report.support
