@@ -35,9 +35,9 @@ DATASET = {"loader": None, "root": "", "split": None, "split_file": "split.csv"}
 ABLATION = {"max_subsets_per_size": 30, "min_size": 2}
 LOADERS = ("neu", "magnetic-tile", "severstal", "folder", "synthetic")
 SPLITS = ("file", "random")
-# Settings that change how fast a job runs, never its results: a folder made with other values
-# is reused.
-RUN_ONLY = ("n_jobs", "scheduler")
+# Settings an output folder may be reused with: how fast a job runs, and which seeds it runs
+# (each seed's experts are saved apart and checked against their own config).
+REUSABLE_WITH = ("n_jobs", "scheduler", "seeds")
 
 
 class ConfigError(ValueError):
@@ -164,8 +164,8 @@ def closest_match(word, choices):
 
 
 def results_config(config):
-    """The part of ``config`` that decides the results (every key but the run-only ones)."""
-    return {key: value for key, value in config.items() if key not in RUN_ONLY}
+    """The part of ``config`` an output folder is bound to (every key but ``REUSABLE_WITH``)."""
+    return {key: value for key, value in config.items() if key not in REUSABLE_WITH}
 
 
 def fingerprint(value):

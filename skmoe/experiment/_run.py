@@ -103,8 +103,8 @@ def _claim(output, config, force):
                 f"output folder {str(output)!r} holds a run of another config ({shown}). Use "
                 "--force to retrain there, or set output to a new folder.")
     if force:
-        for seed_folder in output.glob("seed-*"):
-            shutil.rmtree(seed_folder)
+        for seed in config["seeds"]:
+            shutil.rmtree(output / f"seed-{seed}", ignore_errors=True)
     write_json(path, config)
 
 

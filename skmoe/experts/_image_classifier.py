@@ -67,7 +67,8 @@ class ImageClassifier(BaseImageExpert):
     device, mixed_precision, num_workers, random_state
         As in :class:`~skmoe.experts.BaseImageExpert`.
     verbose : int, default=0
-        > 0 prints a table of epochs with a progress bar.
+        1 prints skorch's table of epochs (losses, validation accuracy, time); 2 adds a
+        progress bar within each epoch (terminal control codes: not for log files).
 
     Attributes
     ----------
@@ -310,7 +311,7 @@ class ImageClassifier(BaseImageExpert):
                 _validation_accuracy, lower_is_better=False, name="valid_acc"))
             callbacks.append(skorch.callbacks.EarlyStopping(patience=self.patience,
                                                             load_best=True))
-        if self.verbose:
+        if self.verbose >= 2:
             callbacks.append(skorch.callbacks.ProgressBar())
         return callbacks
 

@@ -137,8 +137,10 @@ def test_folder_of_another_config_is_refused(tmp_path):
     changed = job(tmp_path, overrides=["seeds=[0]", "dataset.n_samples=300"])
     with pytest.raises(ConfigError, match=r"dataset.n_samples: 400 -> 300.*--force"):
         run_experiment(changed, log=lambda line: None)
-    # How fast it runs is no difference.
-    run_experiment(job(tmp_path, overrides=["seeds=[0]", "n_jobs=2"]), log=lambda line: None)
+    # How fast it runs, or which seeds, is no difference: seed 0's experts are reused.
+    lines = []
+    run_experiment(job(tmp_path, overrides=["seeds=[0, 1]", "n_jobs=2"]), log=lines.append)
+    assert sum("reusing expert" in line for line in lines) == 3
 
 
 def test_killed_run_resumes_without_retraining_the_finished_expert(tmp_path):
