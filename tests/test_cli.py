@@ -39,6 +39,8 @@ def test_version():
      'max_epoch = 3\n', "has no parameter 'max_epoch' (did you mean 'max_epochs'?)"),
     ('output = "o"\n[dataset]\nloader = "synthetic"\n[experts.a]\ntype = "classifier"\n'
      'max_epochs = "ten"\n', "experts.a: The 'max_epochs' parameter of ImageClassifier must be"),
+    ('output = "o"\n[dataset]\nloader = "synthetic"\n[experts.a]\ntype = "classifier"\n'
+     '[ensemble]\nobjectve = "f1"\n', "unknown key 'objectve' (did you mean 'objective'?)"),
     ('output = "o"\n[dataset]\nloader = "synthetic"\ncolour = 1\n'
      '[experts.a]\ntype = "classifier"\n', "'colour' is not an option of make_steel_defects"),
 ])

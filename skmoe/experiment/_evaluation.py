@@ -16,6 +16,25 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ..ensemble import MultiExpertVotingClassifier
 from ..metrics import defect_report
+from ..utils._sklearn_compat import check_params
+from ._config import ConfigError, closest_match
+
+
+def check_ensemble_params(params):
+    """Check the config's ``[ensemble]`` table against MultiExpertVotingClassifier's parameters.
+
+    Run before any expert trains, so that a typo there does not surface hours later.
+    """
+    accepted = sorted(set(MultiExpertVotingClassifier([]).get_params(deep=False)) - {"experts"})
+    for key in params:
+        if key not in accepted:
+            raise ConfigError(f"[ensemble] has an unknown key {key!r}"
+                              f"{closest_match(key, accepted)}: the keys are the parameters of "
+                              f"MultiExpertVotingClassifier, {', '.join(accepted)}.")
+    try:
+        check_params(MultiExpertVotingClassifier([], **params))
+    except ValueError as exc:
+        raise ConfigError(f"[ensemble]: {exc}") from None
 
 
 class SavedProbabilities(ClassifierMixin, BaseEstimator):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..utils._optional import import_optional
-from ._cache import write_csv
+from ._cache import atomic_write, write_csv
 from ._plots import (
     plot_ablation,
     plot_confusion,
@@ -41,10 +41,11 @@ def write_report(output, config, bunch, kinds, seeds):
         write_csv(paths[name], rows)
     figures = _figures(output / "figures", seeds, bunch.target_names)
     blocks = _blocks(config, bunch, kinds, seeds, tables, figures)
-    paths["markdown"] = output / "report.md"
-    paths["markdown"].write_text(to_markdown(blocks, output))
-    paths["html"] = output / "report.html"
-    paths["html"].write_text(to_html(blocks, title=f"skmoe run: {config['dataset']['loader']}"))
+    pages = {"markdown": ("report.md", to_markdown(blocks, output)),
+             "html": ("report.html", to_html(blocks, f"skmoe run: {config['dataset']['loader']}"))}
+    for kind, (name, text) in pages.items():
+        paths[kind] = output / name
+        atomic_write(paths[kind], lambda partial, text=text: partial.write_text(text))
     main_table = next(block for block in blocks if block[0] == "table")
     return paths, to_markdown([main_table], output)
 

@@ -12,7 +12,7 @@ from ..utils._optional import import_optional
 from ._cache import load_proba, read_json, write_json
 from ._config import ConfigError, config_differences, fingerprint, results_config
 from ._data import background_label, load_dataset, split_dataset
-from ._evaluation import Scorer, ablation, evaluate_seed
+from ._evaluation import Scorer, ablation, check_ensemble_params, evaluate_seed
 from ._experts import build_expert, expert_kind
 from ._report import write_report
 from ._training import expert_folder, train_missing
@@ -46,7 +46,8 @@ def run_experiment(config, *, force=False, log=print):
     output = Path(config["output"]).expanduser()
     bunch = load_dataset(config["dataset"])
     kinds = {name: expert_kind(spec) for name, spec in config["experts"].items()}
-    # Every expert of every seed is built before anything is written: config errors come first.
+    # Everything is checked, every expert of every seed built, before anything is written.
+    check_ensemble_params(config["ensemble"])
     plans = [_plan(config, bunch, seed, output / f"seed-{seed}") for seed in config["seeds"]]
     _claim(output, config, force)
     log(f"skmoe run: {len(bunch.images)} images of {len(bunch.target_names)} classes "
