@@ -2,6 +2,8 @@
 
 import difflib
 import os
+import re
+import sys
 from functools import partial
 from numbers import Integral, Real
 
@@ -204,6 +206,7 @@ class ImageClassifier(BaseImageExpert):
             iterator_valid__pin_memory=on_gpu and self.num_workers > 0,
             device=self.device_,
             verbose=self.verbose,
+            callbacks__print_log__sink=_print_epoch_line,
         )
         self.net_.fit(train, target[train])
         return self
@@ -316,6 +319,7 @@ class ImageClassifier(BaseImageExpert):
         return callbacks
 
 
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
 _OFFLINE_MESSAGE = (
     "Pretrained weights for {backbone!r} could not be downloaded (no internet, or "
     "HF_HUB_OFFLINE is set). Pass checkpoint_path='path/to/weights.pth' (a local state dict) "
@@ -327,6 +331,13 @@ def _dataset(X, y=None, *, source, image_size, n_channels):
     from ._torch_parts import ImageDataset
 
     return ImageDataset(X, y, source=source, image_size=image_size, n_channels=n_channels)
+
+
+def _print_epoch_line(text):
+    """skorch's epoch table, without its colour codes where output goes to a file or pipe."""
+    if not sys.stdout.isatty():
+        text = _ANSI_CODE.sub("", text)
+    print(text, flush=True)
 
 
 def _validation_accuracy(net, X, y):

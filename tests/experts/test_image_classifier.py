@@ -232,3 +232,12 @@ def test_history_records_validation_accuracy():
     model = ImageClassifier("resnet10t", image_size=32, max_epochs=2, random_state=0).fit(X, y)
     accuracy = model.net_.history[:, "valid_acc"]
     assert len(accuracy) == 2 and all(0 <= a <= 1 for a in accuracy)
+
+
+def test_epoch_table_has_no_colour_codes_in_a_log_file(capsys):
+    """verbose=1 prints skorch's epoch table; into a pipe or file, without ANSI codes."""
+    X, y = make_steel_defects(80, image_size=32, random_state=0)
+    ImageClassifier("resnet10t", image_size=32, max_epochs=2, verbose=1,
+                    random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert "valid_acc" in out and "\x1b[" not in out
