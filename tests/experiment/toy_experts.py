@@ -1,5 +1,5 @@
-"""Cheap scikit-learn experts for the job's tests: texture statistics into a forest or a
-logistic regression, seconds to train on small synthetic images."""
+"""Cheap scikit-learn experts for the job's tests: intensity and gradient quantiles into a
+forest or a logistic regression, seconds to train on small synthetic images."""
 
 import time
 from pathlib import Path
@@ -13,19 +13,14 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 
 def texture_features(images):
-    """A few intensity and gradient statistics per image."""
+    """Quantiles of each image's intensities and of its vertical and horizontal gradients."""
     images = np.asarray(images, dtype=np.float32)
-    flat = images.reshape(len(images), -1)
-    d_rows = np.abs(np.diff(images, axis=1))
-    d_cols = np.abs(np.diff(images, axis=2))
-    median = np.median(flat, axis=1, keepdims=True)
-    return np.column_stack([
-        flat.mean(axis=1), flat.std(axis=1),
-        *np.percentile(flat, [0, 1, 5, 50, 95, 99, 100], axis=1),
-        d_rows.mean(axis=(1, 2)), d_cols.mean(axis=(1, 2)),
-        d_rows.max(axis=(1, 2)), d_cols.max(axis=(1, 2)),
-        (flat < median - 40).sum(axis=1), (flat > median + 40).sum(axis=1),
-    ])
+    n_images = len(images)
+    flat = images.reshape(n_images, -1)
+    d_rows = np.abs(np.diff(images, axis=1)).reshape(n_images, -1)
+    d_cols = np.abs(np.diff(images, axis=2)).reshape(n_images, -1)
+    levels = np.linspace(0, 1, 11)
+    return np.hstack([np.quantile(part, levels, axis=1).T for part in (flat, d_rows, d_cols)])
 
 
 def texture_forest(n_estimators=60, random_state=None):
