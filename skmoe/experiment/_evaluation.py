@@ -146,8 +146,9 @@ def evaluate_seed(scorer, kinds, y_train):
     Returns
     -------
     result : dict
-        ``reports`` (model name -> DefectReport, experts first), ``ensembles`` (name ->
-        fitted MultiExpertVotingClassifier, with its ``experts`` and tuning ``seconds``),
+        ``reports`` (model name -> DefectReport, experts first), ``ensembles`` (name -> dict
+        of the fitted ``model``, its ``experts``, whether it is a ``plain`` vote and the
+        tuning ``seconds``),
         ``majority`` (the majority-class report).
     """
     reports = {name: scorer.report(scorer.replay(name)) for name in kinds}
@@ -160,7 +161,7 @@ def evaluate_seed(scorer, kinds, y_train):
     for label, (names, plain) in groups.items():
         start = time.perf_counter()
         ensembles[label] = {"model": scorer.ensemble(names, plain=plain), "experts": names,
-                            "seconds": time.perf_counter() - start}
+                            "plain": plain, "seconds": time.perf_counter() - start}
         reports[label] = scorer.report(ensembles[label]["model"])
     return {"reports": reports, "ensembles": ensembles,
             "majority": scorer.majority_report(y_train)}

@@ -53,56 +53,76 @@ def write_report(output, config, bunch, kinds, seeds):
 # --- tables ---------------------------------------------------------------------------------
 
 def _tables(seeds, kinds):
-    summary, per_class, ensembles, efficiency, ablation = [], [], [], [], []
+    """The report's tables as lists of rows (one CSV each), every seed's rows together."""
+    tables = {"summary": [], "per_class": [], "ensembles": [], "efficiency": [], "ablation": []}
     for seed in seeds:
-        majority_f1 = seed["majority"].macro.f1
-        for model, report in seed["reports"].items():
-            summary.append({
-                "seed": seed["seed"], "model": model,
-                "kind": kinds.get(model, "ensemble"),
-                "macro_precision": report.macro.precision, "macro_recall": report.macro.recall,
-                "macro_f1": report.macro.f1, "mean_class_accuracy": report.macro.accuracy,
-                "overall_accuracy": report.overall_accuracy,
-                "beats_majority": bool(report.macro.f1 > majority_f1 + 1e-12),
+        tables["summary"] += _summary_rows(seed, kinds)
+        tables["per_class"] += _per_class_rows(seed)
+        tables["ensembles"] += _ensemble_rows(seed)
+        tables["efficiency"] += _efficiency_rows(seed)
+        tables["ablation"] += [{"seed": seed["seed"], **row} for row in seed["ablation"]]
+    return tables
+
+
+def _summary_rows(seed, kinds):
+    majority_f1 = seed["majority"].macro.f1
+    return [{
+        "seed": seed["seed"], "model": model, "kind": kinds.get(model, "ensemble"),
+        "macro_precision": report.macro.precision, "macro_recall": report.macro.recall,
+        "macro_f1": report.macro.f1, "mean_class_accuracy": report.macro.accuracy,
+        "overall_accuracy": report.overall_accuracy,
+        "beats_majority": bool(report.macro.f1 > majority_f1 + 1e-12),
+    } for model, report in seed["reports"].items()]
+
+
+def _per_class_rows(seed):
+    return [{"seed": seed["seed"], "model": model, "class": name,
+             **{metric: float(getattr(report, metric)[i]) for metric in _METRICS},
+             "support": int(report.support[i])}
+            for model, report in seed["reports"].items()
+            for i, name in enumerate(report.target_names)]
+
+
+def _ensemble_rows(seed):
+    """Threshold and weight of every expert in every ensemble (blank: left out by max_experts)."""
+    rows = []
+    for label, fitted in seed["ensembles"].items():
+        model = fitted["model"]
+        voters = list(model.named_experts_)
+        for name in fitted["experts"]:
+            index = voters.index(name) if name in voters else None
+            rows.append({
+                "seed": seed["seed"], "ensemble": label, "expert": name,
+                "votes": index is not None,
+                "threshold": _threshold_text(np.asarray(model.thresholds_), index),
+                "weight": "" if index is None else float(model.weights_[index]),
+                # A plain vote learns nothing: the guard has nothing to decide.
+                "tuning_kept": "" if fitted["plain"] else bool(model.tuning_kept_),
+                "validation_objective": float(model.best_score_),
             })
-            for i, name in enumerate(report.target_names):
-                per_class.append({"seed": seed["seed"], "model": model, "class": name,
-                                  **{m: float(getattr(report, m)[i]) for m in _METRICS},
-                                  "support": int(report.support[i])})
-        for label, fitted in seed["ensembles"].items():
-            model = fitted["model"]
-            thresholds = np.asarray(model.thresholds_)
-            for name in fitted["experts"]:
-                kept = name in model.named_experts_
-                index = list(model.named_experts_).index(name) if kept else None
-                ensembles.append({
-                    "seed": seed["seed"], "ensemble": label, "expert": name, "votes": kept,
-                    "threshold": _threshold_text(thresholds, index),
-                    "weight": float(model.weights_[index]) if kept else "",
-                    "tuning_kept": bool(model.tuning_kept_),
-                    "validation_objective": float(model.best_score_),
-                })
-        for name, record in seed["records"].items():
-            efficiency.append({
-                "seed": seed["seed"], "model": name, "fit_seconds": record["fit_seconds"],
-                "epochs": record["epochs"], "seconds_per_epoch": record["seconds_per_epoch"],
-                "images_per_second": record["images_per_second"],
-                "peak_memory_mib": record["peak_memory_mib"]["mib"],
-                "memory_measured": record["peak_memory_mib"]["device"],
-            })
-        for label, fitted in seed["ensembles"].items():
-            voters = list(fitted["model"].named_experts_)
-            seconds = sum(seed["records"][n]["seconds_per_image"] for n in voters)
-            efficiency.append({
-                "seed": seed["seed"], "model": label,
-                "fit_seconds": sum(seed["records"][n]["fit_seconds"] for n in voters),
-                "tuning_seconds": fitted["seconds"], "images_per_second": 1 / seconds,
-                "peak_memory_mib": max(seed["records"][n]["peak_memory_mib"]["mib"]
-                                       for n in voters),
-            })
-        ablation += [{"seed": seed["seed"], **row} for row in seed["ablation"]]
-    return {"summary": summary, "per_class": per_class, "ensembles": ensembles,
-            "efficiency": efficiency, "ablation": ablation}
+    return rows
+
+
+def _efficiency_rows(seed):
+    """Each expert's training and inference cost; an ensemble's is that of its voters."""
+    records = seed["records"]
+    rows = [{"seed": seed["seed"], "model": name, "fit_seconds": record["fit_seconds"],
+             "epochs": record["epochs"], "seconds_per_epoch": record["seconds_per_epoch"],
+             "images_per_second": record["images_per_second"],
+             "peak_memory_mib": record["peak_memory_mib"]["mib"],
+             "memory_measured": record["peak_memory_mib"]["device"]}
+            for name, record in records.items()]
+    for label, fitted in seed["ensembles"].items():
+        voters = list(fitted["model"].named_experts_)
+        rows.append({
+            "seed": seed["seed"], "model": label,
+            "fit_seconds": sum(records[n]["fit_seconds"] for n in voters),
+            "tuning_seconds": fitted["seconds"],
+            # The voters run one after the other; the vote itself costs next to nothing.
+            "images_per_second": 1 / sum(records[n]["seconds_per_image"] for n in voters),
+            "peak_memory_mib": max(records[n]["peak_memory_mib"]["mib"] for n in voters),
+        })
+    return rows
 
 
 def _threshold_text(thresholds, index):
