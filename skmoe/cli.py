@@ -28,7 +28,8 @@ def main(argv=None):
         if args.command == "summary":
             return _summary(args)
         return _run(args)
-    except (ConfigError, FileNotFoundError) as exc:
+    except (ConfigError, FileNotFoundError, ImportError) as exc:
+        # ImportError: a missing optional dependency; its message names the extra to install.
         print(f"skmoe: error: {exc}", file=sys.stderr)
         return 2
 
