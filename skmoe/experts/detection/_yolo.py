@@ -158,7 +158,8 @@ class YOLODetector(BaseDetector):
             data = write_yolo_dataset(Path(tmp) / "data", source, boxes, sizes, names,
                                       val_rows)
             model = model_class(ultralytics, model_path)(model_path)
-            runs = Path(tmp) / "runs" if self.run_dir is None else Path(self.run_dir)
+            # Absolute: ultralytics puts a relative project under its own runs folder.
+            runs = Path(tmp) / "runs" if self.run_dir is None else Path(self.run_dir).resolve()
             model.train(**self._train_arguments(data, runs, len(val_rows) > 0))
             trainer = model.trainer
             best = Path(trainer.best) if Path(trainer.best).is_file() else Path(trainer.last)

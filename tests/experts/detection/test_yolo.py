@@ -208,9 +208,11 @@ def test_mixed_precision_is_bf16_on_cuda_only():
     assert amp(YOLODetector(mixed_precision=False), "cuda") is False
 
 
-def test_run_dir_keeps_the_training_run(steel, tmp_path):
-    """With run_dir, ultralytics' run folder (weights, results.csv) stays, as with yolo train."""
+def test_run_dir_keeps_the_training_run(steel, tmp_path, monkeypatch):
+    """With run_dir, ultralytics' run folder (weights, results.csv) stays, as with yolo train;
+    a relative run_dir is relative to the working directory (not ultralytics' runs folder)."""
     (X, y, boxes), _ = steel
-    YOLODetector(max_epochs=1, run_dir=tmp_path, **TINY).fit(X[:48], y[:48], boxes=boxes[:48])
-    assert (tmp_path / "train" / "results.csv").is_file()
-    assert list((tmp_path / "train" / "weights").glob("*.pt"))
+    monkeypatch.chdir(tmp_path)
+    YOLODetector(max_epochs=1, run_dir="kept", **TINY).fit(X[:48], y[:48], boxes=boxes[:48])
+    assert (tmp_path / "kept" / "train" / "results.csv").is_file()
+    assert list((tmp_path / "kept" / "train" / "weights").glob("*.pt"))
