@@ -223,11 +223,14 @@ def _blocks(config, bunch, kinds, seeds, tables, figures):
                _ablation_table(tables["ablation"]),
                ("figure", figures["ablation"], "macro F1 per ensemble size"),
                ("h3", "Best ensemble of each size (per-class F1)"),
+               ("p", "Chosen by test macro F1, as in the reference's figure: an optimistic "
+                     "view of what a size can reach, not a selection to deploy."),
                _best_per_size_table(tables["ablation"])]
     blocks += [("h2", "Efficiency"),
                ("p", "Training seconds per epoch, inference images per second after a warm-up "
-                     "batch, peak memory (GPU when used, else the process's peak RSS). An "
-                     "ensemble's speed is its voting experts' run one after the other."),
+                     "batch, peak memory while the expert trained and predicted (GPU when "
+                     "used, else the process's peak resident memory). An ensemble's speed is "
+                     "its voting experts' run one after the other."),
                _efficiency_table(tables["efficiency"])]
     blocks += [("h2", "Confusion matrices (first seed)")]
     blocks += [("figure", path, key[len("confusion "):]) for key, path in figures.items()

@@ -57,7 +57,7 @@ def train_expert(name, expert, data, folder, fingerprint):
     print(f"  [{time.strftime('%H:%M:%S')}] training expert {name!r} on {len(data.y_train)} "
           "images", flush=True)
     fit_params = {"boxes": data.boxes_train} if _takes_boxes(expert) else {}
-    _reset_gpu_peak()
+    _reset_peak_memory()
     start = time.perf_counter()
     expert.fit(data.X_train, data.y_train, **fit_params)
     fit_seconds = time.perf_counter() - start
@@ -117,10 +117,15 @@ def training_histories(expert):
     return {"": rows}
 
 
-def _reset_gpu_peak():
+def _reset_peak_memory():
+    """Start a new peak: the GPU's, and the process's resident peak where Linux allows it."""
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
+    try:  # Linux: writing 5 to clear_refs resets VmHWM, the peak resident set size
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
 
 
 def _peak_memory_mib():
@@ -128,6 +133,11 @@ def _peak_memory_mib():
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available() and torch.cuda.max_memory_allocated():
         return {"device": "cuda", "mib": torch.cuda.max_memory_allocated() / 2**20}
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):  # in kB, since the last reset
+                return {"device": "cpu (peak RSS)", "mib": int(line.split()[1]) / 1024}
     return {"device": "cpu (process peak RSS)",
             "mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
