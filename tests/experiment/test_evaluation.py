@@ -1,0 +1,24 @@
+import math
+
+import numpy as np
+
+from skmoe.experiment._evaluation import SavedProbabilities, ensemble_subsets
+
+
+def test_every_subset_when_few_a_seeded_sample_when_many():
+    names = [f"e{i}" for i in range(7)]
+    subsets = ensemble_subsets(names, min_size=2, max_per_size=30, random_state=0)
+    sizes = [len(s) for s in subsets]
+    assert sizes.count(2) == math.comb(7, 2) == 21  # all of them
+    assert sizes.count(3) == 30 < math.comb(7, 3)  # a sample, without repeats
+    assert len({tuple(s) for s in subsets if len(s) == 3}) == 30
+    assert sizes.count(7) == 1
+    assert subsets == ensemble_subsets(names, min_size=2, max_per_size=30, random_state=0)
+
+
+def test_saved_probabilities_replay_rows():
+    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.7]])
+    single = SavedProbabilities(proba, np.array(["a", "b"])).fit()
+    np.testing.assert_array_equal(single.predict(np.array([[2], [0]])), ["b", "a"])
+    multi = SavedProbabilities(proba, np.array([0, 1]), multilabel=True).fit()
+    np.testing.assert_array_equal(multi.predict(np.array([[2]])), [[1, 1]])
