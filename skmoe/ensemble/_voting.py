@@ -148,8 +148,9 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
     tuning_kept_ : bool
         Whether the tuned thresholds and weights are used; False when the guard kept the
         starting vote.
-    guard_gains_ : ndarray of shape (2 * guard_resamples,)
-        Held-out gains of tuning over the starting vote on each half (empty without guard).
+    guard_gains_ : ndarray of shape (2 * guard_resamples,) or shorter
+        Held-out gains of tuning over the starting vote on each half (empty without guard;
+        shorter when a halving of very few images leaves a half empty).
     search_history_ : list of float
         Objective at the start and after every search step.
     n_iter_ : int
