@@ -16,6 +16,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ..ensemble import MultiExpertVotingClassifier
 from ..metrics import defect_report
+from ..utils._labels import predict_from_proba
 from ..utils._sklearn_compat import check_params
 from ._config import ConfigError, closest_match
 
@@ -67,10 +68,8 @@ class SavedProbabilities(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """Most probable class (1-D ``y``), or every class at 0.5 or more (indicator ``y``)."""
-        proba = self.predict_proba(X)
-        if self.multilabel:
-            return (proba >= 0.5).astype(int)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return predict_from_proba(self.predict_proba(X), self.classes_,
+                                  multilabel=self.multilabel)
 
 
 class Scorer:
@@ -115,17 +114,22 @@ class Scorer:
         experts = [(name, FrozenEstimator(self.replay(name))) for name in names]
         return MultiExpertVotingClassifier(experts, **params).fit(self.val_rows, self.y_val)
 
+    def predict_test(self, model):
+        """A fitted model's predictions of the test rows."""
+        return model.predict(self.test_rows)
+
     def report(self, model):
         """Test-set :func:`~skmoe.metrics.defect_report` of a fitted model over saved rows."""
-        return self._test_report(model.predict(self.test_rows))
+        return self.test_report(self.predict_test(model))
 
     def majority_report(self, y_train):
         """Test report of always predicting the most frequent training label(s)."""
         dummy = DummyClassifier(strategy="most_frequent").fit(np.zeros((len(y_train), 1)),
                                                               y_train)
-        return self._test_report(dummy.predict(np.zeros((len(self.y_test), 1))))
+        return self.test_report(dummy.predict(np.zeros((len(self.y_test), 1))))
 
-    def _test_report(self, y_pred):
+    def test_report(self, y_pred):
+        """Test-set :func:`~skmoe.metrics.defect_report` of predictions of the test rows."""
         if self.multilabel:
             return defect_report(self.y_test, y_pred, target_names=self.target_names)
         # Every class is a row, also one that no test image has and no model predicts.
@@ -146,12 +150,12 @@ def evaluate_seed(scorer, kinds, y_train):
     Returns
     -------
     result : dict
-        ``reports`` (model name -> DefectReport, experts first), ``ensembles`` (name -> dict
-        of the fitted ``model``, its ``experts``, whether it is a ``plain`` vote and the
-        tuning ``seconds``),
-        ``majority`` (the majority-class report).
+        ``predictions`` and ``reports`` (model name -> test predictions, DefectReport; experts
+        first), ``ensembles`` (name -> dict of the fitted ``model``, its ``experts``, whether
+        it is a ``plain`` vote and the tuning ``seconds``), ``majority`` (the majority-class
+        report).
     """
-    reports = {name: scorer.report(scorer.replay(name)) for name in kinds}
+    predictions = {name: scorer.predict_test(scorer.replay(name)) for name in kinds}
     one_stage = [name for name, kind in kinds.items() if kind != "two-stage"]
     two_stage = [name for name, kind in kinds.items() if kind != "one-stage"]
     groups = {"Voting": (one_stage, True), "Ours 1s": (one_stage, False)}
@@ -162,8 +166,9 @@ def evaluate_seed(scorer, kinds, y_train):
         start = time.perf_counter()
         ensembles[label] = {"model": scorer.ensemble(names, plain=plain), "experts": names,
                             "plain": plain, "seconds": time.perf_counter() - start}
-        reports[label] = scorer.report(ensembles[label]["model"])
-    return {"reports": reports, "ensembles": ensembles,
+        predictions[label] = scorer.predict_test(ensembles[label]["model"])
+    reports = {name: scorer.test_report(y_pred) for name, y_pred in predictions.items()}
+    return {"predictions": predictions, "reports": reports, "ensembles": ensembles,
             "majority": scorer.majority_report(y_train)}
 
 

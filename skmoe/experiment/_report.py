@@ -155,13 +155,10 @@ def _figures(folder, seeds, target_names):
     first = seeds[0]
     figures = {"ablation": plot_ablation([r for s in seeds for r in s["ablation"]],
                                          folder / "ablation.png")}
-    best_expert = max((m for m in first["records"]), key=lambda m: first["reports"][m].macro.f1)
-    scorer = first["scorer"]
+    best_expert = max(first["records"], key=lambda m: first["reports"][m].macro.f1)
     for label in [best_expert, *first["ensembles"]]:
-        model = first["ensembles"][label]["model"] if label in first["ensembles"] \
-            else scorer.replay(label)
         figures[f"confusion {label}"] = plot_confusion(
-            first["y_test"], model.predict(scorer.test_rows), target_names,
+            first["y_test"], first["predictions"][label], target_names,
             folder / f"confusion-{_file_name(label)}.png", title=f"{label} (test)")
     for label, fitted in first["ensembles"].items():
         if not label.startswith("Ours"):

@@ -70,7 +70,7 @@ def run_experiment(config, *, force=False, log=print):
             max_per_size=config["ablation"]["max_subsets_per_size"], random_state=seed,
             n_jobs=_joblib_n_jobs(config["n_jobs"]))
         result.update(seed=seed, records=records, folder=output / f"seed-{seed}",
-                      y_test=data.y_test, scorer=scorer)
+                      y_test=data.y_test)
         seeds.append(result)
     report, main_table = write_report(output, config, bunch, kinds, seeds)
     return Bunch(seeds=seeds, report=report, main_table=main_table, output=output)
