@@ -14,6 +14,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ..model_selection import stratified_partition
+from ..utils._fit_state import unfitted_on_error
 from ..utils._inputs import check_fit_inputs, take_rows
 from ..utils._labels import require_two_classes, to_indicator
 from ..utils._proba import predict_class_proba
@@ -24,9 +25,11 @@ from ..utils._sklearn_compat import (
     _BaseComposition,
     _fit_context,
     fit_router,
+    require_multi_label,
     route_fit_params,
     rows_of_params,
     scorer_as_metric,
+    takes_multi_label,
 )
 from ._guard import resampled_gains, tuning_generalises
 from ._objectives import COUNT_OBJECTIVES
@@ -256,6 +259,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         return self
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @unfitted_on_error
     def fit(self, X, y, **fit_params):
         """Fit (or take) the experts and learn thresholds and weights.
 
@@ -287,6 +291,9 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         else:
             indicator, self.classes_, self.multilabel_ = to_indicator(y)
             require_two_classes(self.classes_, needed_by="the ensemble")
+            if self.multilabel_:
+                for name, expert in zip(names, experts):
+                    require_multi_label(expert, f"expert {name!r}")
             fitted, expert_proba, times, indicator = self._fit_and_predict(
                 names, experts, [expert_params[name] for name in names], X, y, indicator
             )
@@ -627,8 +634,8 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
         experts = [e for _, e in self.experts if not (isinstance(e, str) and e == "drop")]
+        tags.classifier_tags.multi_label = bool(experts) and all(map(takes_multi_label, experts))
         expert_tags = [get_tags(e) for e in experts]
         tags.input_tags.sparse = bool(expert_tags) and all(t.input_tags.sparse for t in expert_tags)
         tags.input_tags.allow_nan = bool(expert_tags) and all(

@@ -10,6 +10,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._fit_state import unfitted_on_error
 from ..utils._images import check_image_input
 from ..utils._optional import import_optional
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
@@ -158,6 +159,7 @@ class ImageClassifier(BaseImageExpert):
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y):
         """Train the network.
 

@@ -7,8 +7,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._fit_state import unfitted_on_error
 from ..utils._inputs import check_fit_inputs, take_rows
 from ..utils._labels import background_column, from_indicator, to_indicator
+from ..utils._messages import plain
 from ..utils._proba import predict_class_proba
 from ..utils._sklearn_compat import (
     HasMethods,
@@ -16,8 +18,10 @@ from ..utils._sklearn_compat import (
     StrOptions,
     _fit_context,
     fit_router,
+    require_multi_label,
     route_fit_params,
     rows_of_params,
+    takes_multi_label,
 )
 
 
@@ -31,7 +35,8 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     ``P(defect-free) = 1 - g`` and ``P(c) = g * p_c``.
 
     With ``gating="hard"`` the classifier runs only on images whose gate probability reaches
-    ``gate_threshold``; the others get ``P(c) = 0`` for every defect class. This is a speed
+    ``gate_threshold``; the gate's decision on the others is final: ``P(defect-free) = 1`` and
+    ``P(c) = 0`` for every defect class (so single-label rows still sum to 1). This is a speed
     feature: on inspection lines most images are defect-free, and the (usually heavier) defect
     classifier is skipped for them.
 
@@ -46,11 +51,17 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         0/1 (or False/True) target.
     classifier : classifier with predict_proba
         Learns the defect classes on defective images. For multi-label ``y`` it must handle an
-        indicator matrix (e.g. ``RandomForestClassifier`` or ``MultiOutputClassifier``). Not
-        needed (may be anything) when ``y`` has a single defect class.
-    background_class : str or int, default="background"
+        indicator matrix (e.g. ``RandomForestClassifier`` or ``MultiOutputClassifier``; its
+        ``multi_label`` tag says so). Not needed (may be anything) when ``y`` has a single
+        defect class.
+    background_class : str, int or None, default="background"
         The defect-free class: a label of 1-D ``y``, or an indicator column of 2-D ``y`` (its
-        index, or its name when ``y`` is a DataFrame).
+        index, or its name when ``y`` is a DataFrame). None: ``y`` names no defect-free
+        class. For 1-D ``y`` the first class in sorted order (``classes_[0]``) is then the
+        defect-free one (e.g. 0, where 1..4 are the defect classes as in Severstal's
+        ``ClassId``); for an indicator ``y`` every column is a defect class and a row with no
+        class marked is a defect-free image (the layout of Severstal's four ``ClassId``
+        columns).
     gating : {"soft", "hard"}, default="soft"
         ``"soft"`` runs both stages on every image; ``"hard"`` skips the classifier where the
         gate says defect-free.
@@ -66,8 +77,9 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         is then the gate's).
     classes_ : ndarray of shape (n_classes,)
         Every class, the defect-free one included: labels (1-D ``y``) or column ids (2-D).
-    background_index_ : int
-        Position of the defect-free class in ``classes_``.
+    background_index_ : int or None
+        Position of the defect-free class in ``classes_``; None for an indicator ``y`` without
+        a defect-free column (``background_class=None``).
     multilabel_ : bool
         Whether ``y`` was an indicator matrix; ``predict`` then returns one too.
 
@@ -91,7 +103,7 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "gate": [HasMethods(["fit", "predict_proba"])],
         "classifier": [HasMethods(["fit", "predict_proba"])],
-        "background_class": [str, int, np.integer],
+        "background_class": [str, int, np.integer, None],
         "gating": [StrOptions({"soft", "hard"})],
         "gate_threshold": [Interval(Real, 0, 1, closed="neither")],
     }
@@ -106,6 +118,7 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.gate_threshold = gate_threshold
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @unfitted_on_error
     def fit(self, X, y, **fit_params):
         """Fit the gate on every image and the classifier on the defective ones.
 
@@ -132,16 +145,19 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"y has 1 class ({self.classes_.tolist()[0]!r}); a two-stage model needs the "
                 "defect-free class and at least one defect class."
             )
-        self.background_index_ = background_column(
-            self.classes_, self.background_class, multilabel=self.multilabel_)
+        self.background_index_ = self._background_index()
         defect_columns = self._defect_columns()
         defective = indicator[:, defect_columns].any(axis=1)
+        if self.background_index_ is not None and self.multilabel_:
+            _check_indicator_rows(indicator, self.background_index_, self.classes_)
         if defective.all() or not defective.any():
             kind = "defective" if defective.all() else "defect-free"
             raise ValueError(
                 f"Every training image is {kind}; the gate needs both defective and defect-free "
-                f"images (background_class={self.background_class!r})."
+                f"images (background_class={plain(self.background_class)!r})."
             )
+        if self.multilabel_ and len(defect_columns) > 1:
+            require_multi_label(self.classifier, "classifier")
 
         self.gate_ = clone(self.gate).fit(X, defective.astype(np.int64), **params["gate"])
         self._gate_column = _positive_column(self.gate_)
@@ -159,8 +175,30 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             self._check_classifier_classes()
         return self
 
+    def _background_index(self):
+        """Column of the defect-free class, with the real cause when it is not in ``y``."""
+        if self.background_class is None:
+            return None if self.multilabel_ else 0
+        try:
+            return background_column(self.classes_, self.background_class,
+                                     multilabel=self.multilabel_)
+        except ValueError as exc:
+            if self.multilabel_:
+                raise
+            # Most often the label is right and every training image is defective.
+            raise ValueError(
+                f"y has no image of background_class={plain(self.background_class)!r} "
+                f"(classes: {self.classes_.tolist()}): either every training image is "
+                "defective, and the gate needs defect-free images too, or the defect-free "
+                "images carry another label: set background_class to it (None takes the first "
+                "class in sorted order)."
+            ) from exc
+
     def _defect_columns(self):
-        return np.delete(np.arange(len(self.classes_)), self.background_index_)
+        columns = np.arange(len(self.classes_))
+        if self.background_index_ is None:
+            return columns
+        return np.delete(columns, self.background_index_)
 
     def _check_classifier_classes(self):
         """Map the classifier's output columns to the defect classes, or raise."""
@@ -178,7 +216,8 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         missing = [c for c in defect_classes if c not in known]
         if missing:
             raise ValueError(
-                f"The classifier does not know the defect classes {missing} (it knows {known}); "
+                f"The classifier does not know the defect classes {plain(missing)} (it knows "
+                f"{plain(known)}); "
                 "a prefit classifier must have been trained on every defect class of y."
             )
         self._classifier_columns = np.array([known.index(c) for c in defect_classes])
@@ -195,14 +234,16 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             ``1 - g`` for the defect-free class and ``g * p_c`` for defect class ``c``. For
-            single-label ``y`` rows sum to 1; under hard gating the defect columns of rejected
-            images are 0.
+            single-label ``y`` rows sum to 1. Under hard gating an image the gate rejects gets
+            1 for the defect-free class and 0 for every defect class.
         """
         check_is_fitted(self)
         gate_proba = predict_class_proba(self.gate_, X, name="gate")[:, self._gate_column]
         n_samples = len(gate_proba)
         proba = np.zeros((n_samples, len(self.classes_)))
-        proba[:, self.background_index_] = 1.0 - gate_proba
+        background = self.background_index_ is not None
+        if background:
+            proba[:, self.background_index_] = 1.0 - gate_proba
         defect_columns = self._defect_columns()
 
         if self.classifier_ is None:  # a single defect class: its probability is the gate's
@@ -211,6 +252,8 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         run = np.ones(n_samples, dtype=bool)
         if self.gating == "hard":
             run = gate_proba >= self.gate_threshold
+            if background:
+                proba[~run, self.background_index_] = 1.0  # the gate's decision is final
             if not run.any():
                 return proba
         X_run = X if run.all() else take_rows(X, run)
@@ -237,8 +280,9 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if not self.multilabel_:
             return from_indicator(proba, self.classes_, multilabel=False)
         indicator = (proba >= 0.5).astype(np.int64)
-        defect_columns = self._defect_columns()
-        indicator[:, self.background_index_] = ~indicator[:, defect_columns].any(axis=1)
+        if self.background_index_ is not None:
+            defects = indicator[:, self._defect_columns()].any(axis=1)
+            indicator[:, self.background_index_] = ~defects
         return indicator
 
     def get_metadata_routing(self):
@@ -262,13 +306,27 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = True
+        # The gate always learns a 1-D defect indicator: multi-label y is the classifier's.
+        tags.classifier_tags.multi_label = takes_multi_label(self.classifier)
         stages = [get_tags(self.gate), get_tags(self.classifier)]
         tags.input_tags.sparse = all(t.input_tags.sparse for t in stages)
         tags.input_tags.allow_nan = all(t.input_tags.allow_nan for t in stages)
         return tags
 
 
+def _check_indicator_rows(indicator, background_index, classes):
+    """Refuse multi-label rows that say neither or both of defect-free and defective."""
+    background = indicator[:, background_index].astype(bool)
+    defective = np.delete(indicator, background_index, axis=1).any(axis=1)
+    for rows, what in ((~background & ~defective, "no class at all"),
+                       (background & defective, "both the defect-free class and a defect")):
+        if rows.any():
+            raise ValueError(
+                f"{np.count_nonzero(rows)} row(s) of y (the first is row "
+                f"{int(np.flatnonzero(rows)[0])}) mark {what}; every image must be either "
+                f"defect-free (column {plain(classes[background_index])!r} only) or defective "
+                "(one or more defect columns). Fix those labels."
+            )
 
 
 def _positive_column(gate):
@@ -279,5 +337,5 @@ def _positive_column(gate):
             return classes.index(positive)
     raise ValueError(
         f"The gate must be a binary classifier of defective (1) vs defect-free (0); its classes "
-        f"are {classes}. Train a prefit gate on a 0/1 defect indicator."
+        f"are {plain(classes)}. Train a prefit gate on a 0/1 defect indicator."
     )

@@ -9,6 +9,8 @@ import numpy as np
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
+from ._messages import plain
+
 _ONE_D_TARGETS = ("binary", "multiclass")
 
 
@@ -95,10 +97,8 @@ def background_column(classes, background_class, *, multilabel):
             if multilabel and np.issubdtype(np.asarray(classes).dtype, np.integer)
             else "set background_class to the label of the defect-free images"
         )
-        given = background_class.item() if isinstance(background_class, np.generic) \
-            else background_class
         raise ValueError(
-            f"background_class={given!r} is not a class of y "
+            f"background_class={plain(background_class)!r} is not a class of y "
             f"(classes: {np.asarray(classes).tolist()}); {hint}."
         )
     return int(matches[0])

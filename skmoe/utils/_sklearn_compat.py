@@ -8,7 +8,7 @@ a future move touches one file.
 from sklearn.base import _fit_context
 from sklearn.metrics import get_scorer
 from sklearn.metrics._scorer import _BaseScorer
-from sklearn.utils import _safe_indexing
+from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -78,6 +78,27 @@ def scorer_as_metric(scorer):
 
     return metric
 
+def takes_multi_label(estimator):
+    """Whether the estimator's tags say it fits a multi-label indicator ``y``."""
+    tags = get_tags(estimator)
+    return tags.classifier_tags is not None and tags.classifier_tags.multi_label
+
+
+def require_multi_label(estimator, name):
+    """Raise a ValueError naming ``name`` unless the estimator takes a multi-label ``y``.
+
+    Checked before any fitting, so that the error names the culprit instead of surfacing deep
+    inside it ("y should be a 1d array").
+    """
+    if not takes_multi_label(estimator):
+        raise ValueError(
+            f"y is a multi-label indicator matrix, but the {name} "
+            f"({type(estimator).__name__}) does not take one (its multi_label tag is False). "
+            "Wrap it in sklearn.multioutput.MultiOutputClassifier, use a classifier that does "
+            "(e.g. RandomForestClassifier, skmoe's ImageClassifier), or pass 1-D labels."
+        )
+
+
 __all__ = [
     "HasMethods",
     "Interval",
@@ -86,10 +107,12 @@ __all__ = [
     "_BaseComposition",
     "fit_router",
     "route_fit_params",
+    "require_multi_label",
     "rows_of_params",
     "_fit_context",
     "_safe_indexing",
     "scorer_as_metric",
+    "takes_multi_label",
 ]
 
 

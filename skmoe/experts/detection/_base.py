@@ -11,6 +11,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ...utils._fit_state import unfitted_on_error
 from ...utils._images import check_image_input, source_sizes, take_images
 from ...utils._labels import background_column
 from ...utils._sklearn_compat import Interval, StrOptions, _fit_context
@@ -43,6 +44,7 @@ class BaseDetector(BaseImageExpert):
     }
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
     def fit(self, X, y, boxes=None):
         """Train the detector on the boxes of the images.
 
