@@ -69,10 +69,23 @@ def _read_split(root, split_file, images):
     split_path = Path(split_file)
     if not split_path.is_absolute() and not split_path.exists():
         split_path = root / split_path
-    with open(split_path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    if not split_path.is_file():
+        raise FileNotFoundError(
+            f"split_file={str(split_file)!r}: no such file ({split_path}). Give the path of a "
+            "CSV with 'image' and 'split' columns, absolute or relative to root (e.g. "
+            "split_file='split.csv'), or split_file=None for no split."
+        )
+    try:
+        with open(split_path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"split_file {split_path} is not a readable CSV ({exc}); give a CSV "
+                         "with 'image' and 'split' columns.") from exc
     if not rows or not {"image", "split"} <= set(rows[0]):
         raise ValueError(f"{split_path} must be a CSV with 'image' and 'split' columns.")
+    if any(row["image"] is None or row["split"] is None for row in rows):
+        raise ValueError(f"{split_path} has rows without an 'image' or a 'split' value; every "
+                         "row must name an image and its split.")
     split_of = {str((root / row["image"]).resolve()): row["split"] for row in rows}
     loaded = {str(Path(image).resolve()) for image in images}
     unknown = [image for image in split_of if image not in loaded]

@@ -46,6 +46,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ..utils._labels import check_probabilities
+from ..utils._messages import plain
 from ._choice import DECIMALS
 from ._objectives import COUNT_OBJECTIVES
 from ._steps import DEFAULT_THRESHOLD_GRID, DEFAULT_WEIGHT_GRID, _GridSteps, _SweepSteps
@@ -236,9 +237,9 @@ def _check_search_inputs(expert_proba, y_true, *, quorum, thresholds, weights, o
         raise ValueError(f"objective must be one of {sorted(COUNT_OBJECTIVES)} or a callable "
                          f"metric(y_true, y_pred); got {objective!r}.")
     if not (isinstance(max_iter, Integral) and max_iter >= 1):
-        raise ValueError(f"max_iter must be an integer >= 1; got {max_iter!r}.")
+        raise ValueError(f"max_iter must be an integer >= 1; got {plain(max_iter)!r}.")
     if not (isinstance(tol, Real) and tol >= 0):
-        raise ValueError(f"tol must be a number >= 0; got {tol!r}.")
+        raise ValueError(f"tol must be a number >= 0; got {plain(tol)!r}.")
     proba = np.asarray(expert_proba)
     if proba.ndim != 3 or 0 in proba.shape:
         raise ValueError("expert_proba must be a non-empty array of shape (n_experts, "

@@ -17,6 +17,7 @@ from ..model_selection import stratified_partition
 from ..utils._fit_state import unfitted_on_error
 from ..utils._inputs import check_fit_inputs, take_rows
 from ..utils._labels import require_two_classes, to_indicator
+from ..utils._messages import naming, plain
 from ..utils._proba import predict_class_proba
 from ..utils._sklearn_compat import (
     Interval,
@@ -391,10 +392,10 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             X_rows = X if rows is None else take_rows(X, rows)
             y_rows = labels if rows is None else take_rows(labels, rows)
             return parallel(
-                delayed(_fit)(clone(expert), X_rows, y_rows,
+                delayed(_fit)(name, clone(expert), X_rows, y_rows,
                               expert_params if rows is None else
                               rows_of_params(X, expert_params, rows))
-                for expert, expert_params in zip(experts, params)
+                for name, expert, expert_params in zip(names, experts, params)
             )
 
         hold_out = isinstance(self.cv, Real) and not isinstance(self.cv, Integral)
@@ -466,7 +467,8 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         if isinstance(self.quorum, dict):
             unknown = [c for c in self.quorum if c not in classes]
             if unknown:
-                raise ValueError(f"quorum names classes {unknown} that are not in y ({classes}).")
+                raise ValueError(f"quorum names classes {plain(unknown)} that are not in y "
+                                 f"({plain(classes)}); give a quorum per class of y.")
             quorum = np.array([self.quorum.get(c, 0.5) for c in classes], dtype=float)
         else:
             quorum = np.asarray(self.quorum, dtype=float)
@@ -644,8 +646,9 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         return tags
 
 
-def _fit(expert, X, y, params=None):
-    return expert.fit(X, y, **(params or {}))
+def _fit(name, expert, X, y, params=None):
+    with naming(f"expert {name!r}"):
+        return expert.fit(X, y, **(params or {}))
 
 
 def _timed_proba(name, expert, X, classes, multilabel, warm_up):
@@ -666,7 +669,7 @@ def _timed_proba(name, expert, X, classes, multilabel, warm_up):
 
 
 def _fit_and_time(name, expert, X_train, y_train, params, X_test, classes, multilabel, warm_up):
-    return _timed_proba(name, _fit(expert, X_train, y_train, params), X_test, classes,
+    return _timed_proba(name, _fit(name, expert, X_train, y_train, params), X_test, classes,
                         multilabel, warm_up)
 
 
@@ -695,6 +698,13 @@ def _check_prefit(name, expert):
     try:
         check_is_fitted(expert)
     except NotFittedError as exc:
+        if isinstance(expert, FrozenEstimator):
+            raise NotFittedError(
+                f"Expert {name!r} is a FrozenEstimator of an unfitted "
+                f"{type(expert.estimator).__name__}; fit it before freezing it (frozen experts "
+                "are never fitted by the ensemble), or pass it unfrozen with cv set to a "
+                "fraction or a number of folds."
+            ) from exc
         raise NotFittedError(
             f"Expert {name!r} is not fitted, but cv='prefit' needs fitted experts. Fit it first, "
             "or give unfitted experts with cv set to a fraction or a number of folds. Inside "

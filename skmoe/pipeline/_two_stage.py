@@ -4,13 +4,15 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._fit_state import unfitted_on_error
 from ..utils._inputs import check_fit_inputs, take_rows
 from ..utils._labels import background_column, from_indicator, to_indicator
-from ..utils._messages import plain
+from ..utils._messages import naming, plain
 from ..utils._proba import predict_class_proba
 from ..utils._sklearn_compat import (
     HasMethods,
@@ -159,7 +161,7 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if self.multilabel_ and len(defect_columns) > 1:
             require_multi_label(self.classifier, "classifier")
 
-        self.gate_ = clone(self.gate).fit(X, defective.astype(np.int64), **params["gate"])
+        self.gate_ = _fit_stage("gate", self.gate, X, defective.astype(np.int64), params["gate"])
         self._gate_column = _positive_column(self.gate_)
 
         self.classifier_ = None
@@ -170,8 +172,8 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             else:
                 y_defective = np.asarray(y).ravel()[defective]
             classifier_params = rows_of_params(X, params["classifier"], np.flatnonzero(defective))
-            self.classifier_ = clone(self.classifier).fit(X_defective, y_defective,
-                                                          **classifier_params)
+            self.classifier_ = _fit_stage("classifier", self.classifier, X_defective,
+                                          y_defective, classifier_params)
             self._check_classifier_classes()
         return self
 
@@ -312,6 +314,20 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         tags.input_tags.sparse = all(t.input_tags.sparse for t in stages)
         tags.input_tags.allow_nan = all(t.input_tags.allow_nan for t in stages)
         return tags
+
+
+def _fit_stage(name, stage, X, y, params):
+    """A fitted clone of the stage (a frozen one as it is); errors name the stage."""
+    if isinstance(stage, FrozenEstimator):
+        try:
+            check_is_fitted(stage.estimator)
+        except NotFittedError as exc:
+            raise NotFittedError(
+                f"The {name} is a FrozenEstimator of an unfitted {type(stage.estimator).__name__}"
+                f"; fit it before freezing it, or pass it unfrozen to train it here."
+            ) from exc
+    with naming(name):
+        return clone(stage).fit(X, y, **params)
 
 
 def _check_indicator_rows(indicator, background_index, classes):

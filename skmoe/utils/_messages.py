@@ -1,4 +1,6 @@
-"""Values as error messages should show them."""
+"""Error messages that show plain values and name the part that failed."""
+
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -13,3 +15,25 @@ def plain(value):
     if isinstance(value, list | tuple):
         return type(value)(plain(v) for v in value)
     return value
+
+
+@contextmanager
+def naming(who):
+    """Prefix ``who`` (e.g. ``"expert 'resnet'"``) to a ValueError or TypeError raised inside.
+
+    Inside an ensemble an expert's own message ("X has 3 features, but LogisticRegression is
+    expecting 4") does not say which expert failed. The exception keeps its type (so that
+    ``except NotFittedError`` still works) and chains the original.
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        if message.startswith(f"{who}: ") or len(exc.args) != 1:
+            raise
+        try:
+            renamed = type(exc)(f"{who}: {message}")
+        except Exception:  # an exception class that does not take one message
+            exc.add_note(f"raised by {who}")
+            raise exc from None
+        raise renamed from exc

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._labels import check_probabilities
+from ._messages import naming
 
 
 def predict_class_proba(estimator, X, *, name="estimator"):
@@ -24,7 +25,8 @@ def predict_class_proba(estimator, X, *, name="estimator"):
     -------
     proba : ndarray of shape (n_samples, n_classes), dtype float64
     """
-    proba = estimator.predict_proba(X)
+    with naming(name):
+        proba = estimator.predict_proba(X)
     if isinstance(proba, list):
         proba = np.column_stack([_present_column(p, c) for p, c in zip(proba, estimator.classes_)])
     return check_probabilities(proba, name=f"{name}.predict_proba values")

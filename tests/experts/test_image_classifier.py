@@ -82,6 +82,21 @@ def test_pickle_round_trip(fitted, steel):
                                fitted.predict_proba(steel[2][:16]), rtol=1e-5)
 
 
+def test_saved_expert_is_the_size_of_its_weights(steel):
+    """Only what predicting needs is pickled; keep_training_state keeps training resumable."""
+    X, y = steel[:2]
+    model = ImageClassifier(**TINY, max_epochs=2).fit(X, y)
+    weights = sum(p.numel() * p.element_size() for p in model.net_.module_.parameters())
+    # Not 5x: no optimizer, no copies of the weights, no training images.
+    assert len(pickle.dumps(model)) < 1.2 * weights
+    resumable = ImageClassifier(**TINY, max_epochs=2, keep_training_state=True).fit(X, y)
+    assert len(pickle.dumps(resumable)) > 3 * weights
+    restored = pickle.loads(pickle.dumps(resumable))
+    # The net reads the training images by row: one more epoch on the first 64 of them.
+    restored.net_.partial_fit(np.arange(64), np.searchsorted(restored.classes_, y[:64]), epochs=1)
+    assert len(restored.net_.history) == 3
+
+
 def test_clone_and_grid_search(steel):
     """clone keeps parameters; GridSearchCV tunes one of them."""
     model = ImageClassifier(**TINY, max_epochs=1, validation_fraction=0)

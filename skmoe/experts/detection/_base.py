@@ -12,8 +12,10 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ...utils._fit_state import unfitted_on_error
+from ...utils._global_state import keeps_global_state
 from ...utils._images import check_image_input, source_sizes, take_images
 from ...utils._labels import background_column
+from ...utils._messages import plain
 from ...utils._sklearn_compat import Interval, StrOptions, _fit_context
 from .._base import BaseImageExpert
 from ._boxes import check_boxes, max_confidence_per_class, stack_per_image
@@ -45,6 +47,7 @@ class BaseDetector(BaseImageExpert):
 
     @_fit_context(prefer_skip_nested_validation=True)
     @unfitted_on_error
+    @keeps_global_state
     def fit(self, X, y, boxes=None):
         """Train the detector on the boxes of the images.
 
@@ -72,6 +75,7 @@ class BaseDetector(BaseImageExpert):
                     indicator[rows])
         return self
 
+    @keeps_global_state
     def predict_boxes(self, X):
         """Detected boxes per image.
 
@@ -142,14 +146,23 @@ class BaseDetector(BaseImageExpert):
                              "boxes of the defects (an empty array marks a defect-free image).")
         columns = every[:, 0].astype(np.int64)
         if self.background_index_ is not None and (columns == self.background_index_).any():
-            raise ValueError(f"Boxes of the defect-free class {self.background_class!r}: a "
+            raise ValueError(f"Boxes of the defect-free class {plain(self.background_class)!r}: a "
                              "defect-free image has no boxes; check the class indices.")
         defect_columns = np.arange(len(self.classes_))
         if self.background_index_ is not None:
             defect_columns = np.delete(defect_columns, self.background_index_)
 
         n_boxes = np.array([len(b) for b in boxes])
-        unboxed = indicator[:, defect_columns].any(axis=1) & (n_boxes == 0)
+        labelled_defective = indicator[:, defect_columns].any(axis=1)
+        unboxed = labelled_defective & (n_boxes == 0)
+        boxed_clean = ~labelled_defective & (n_boxes > 0)
+        if self.background_index_ is not None and boxed_clean.any():
+            warnings.warn(
+                f"{boxed_clean.sum()} of {len(boxes)} images labelled defect-free "
+                f"({plain(self.background_class)!r}) have boxes (e.g. image "
+                f"{np.flatnonzero(boxed_clean)[0]}); the detector learns those boxes as defects. "
+                "Check the labels, or give those images empty box arrays.", UserWarning,
+                stacklevel=4)
         if unboxed.any():
             warnings.warn(
                 f"{unboxed.sum()} of {len(boxes)} images have defect labels but no boxes (e.g. "

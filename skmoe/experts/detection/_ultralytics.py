@@ -1,8 +1,8 @@
 """How skmoe talks to ultralytics: an offline import, the dataset layout it reads, its globals.
 
-ultralytics changes process-wide state when it trains (torch's thread count, deterministic
-algorithms) and reaches for the network on its own (fonts, hub events); everything that keeps
-it contained lives here.
+ultralytics changes process-wide state (print options, torch's thread count, deterministic
+algorithms: undone by ``skmoe.utils._global_state``) and reaches for the network on its own
+(fonts, hub events); what keeps the rest of it contained lives here.
 """
 
 import contextlib
@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,9 @@ from ...utils._images import as_uint8
 from ...utils._optional import import_optional
 
 _FONTS = ("Arial.ttf", "Arial.Unicode.ttf")
+# Temporary folders are named skmoe-yolo-<pid>-<random>: a later fit can tell the folders of a
+# process that died (a killed fit) from those of one still running.
+_TEMPORARY_PREFIX = "skmoe-yolo-"
 
 
 def import_ultralytics(*, needed_by):
@@ -42,6 +46,36 @@ def import_ultralytics(*, needed_by):
             os.environ.pop("OMP_NUM_THREADS", None)
     _provide_fonts()
     return module
+
+
+def temporary_folder():
+    """A temporary folder for one fit or load, removed when done.
+
+    A process killed mid-fit cannot remove its folder (the dataset copy and the run: tens of
+    MB); such folders, left by processes that no longer run, are removed first.
+    """
+    remove_orphaned_folders()
+    return tempfile.TemporaryDirectory(prefix=f"{_TEMPORARY_PREFIX}{os.getpid()}-")
+
+
+def remove_orphaned_folders():
+    """Remove the temporary folders of skmoe YOLO fits whose process no longer runs."""
+    if os.name != "posix":  # os.kill(pid, 0) only tests for a process on POSIX
+        return
+    for folder in Path(tempfile.gettempdir()).glob(f"{_TEMPORARY_PREFIX}*-*"):
+        pid = folder.name[len(_TEMPORARY_PREFIX):].partition("-")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _provide_fonts():
@@ -72,25 +106,6 @@ def model_class(ultralytics, model):
 def ultralytics_device(device):
     """A torch device name ("cpu", "cuda", "cuda:1") as ultralytics spells it ("cpu", "0", "1")."""
     return device.partition(":")[2] or "0" if device.startswith("cuda") else device
-
-
-@contextlib.contextmanager
-def torch_globals_restored():
-    """Undo what ultralytics sets for the whole process: torch threads, determinism flags."""
-    import torch
-
-    threads = torch.get_num_threads()
-    deterministic = torch.are_deterministic_algorithms_enabled()
-    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
-    cudnn = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
-    fill = torch.utils.deterministic.fill_uninitialized_memory
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
-        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn
-        torch.utils.deterministic.fill_uninitialized_memory = fill
 
 
 @contextlib.contextmanager

@@ -5,12 +5,12 @@ detector fits or predicts.
 """
 
 import os
-import tempfile
 from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 
+from ...utils._global_state import global_state_kept
 from ...utils._images import as_uint8
 from ...utils._sklearn_compat import Interval
 from .._base import BaseImageExpert, inference_device
@@ -20,7 +20,7 @@ from ._ultralytics import (
     model_class,
     quiet_unless,
     read_history,
-    torch_globals_restored,
+    temporary_folder,
     ultralytics_device,
     write_yolo_dataset,
 )
@@ -153,8 +153,8 @@ class YOLODetector(BaseDetector):
         model_path = self._check_model_path()
         _, val_rows = self._validation_split(indicator)
         names = [str(c) for c in self.classes_]
-        with tempfile.TemporaryDirectory(prefix="skmoe-yolo-") as tmp, \
-                torch_globals_restored(), quiet_unless(self.verbose):
+        with temporary_folder() as tmp, \
+                global_state_kept(), quiet_unless(self.verbose):
             data = write_yolo_dataset(Path(tmp) / "data", source, boxes, sizes, names,
                                       val_rows)
             model = model_class(ultralytics, model_path)(model_path)
@@ -165,6 +165,11 @@ class YOLODetector(BaseDetector):
             best = Path(trainer.best) if Path(trainer.best).is_file() else Path(trainer.last)
             self.checkpoint_ = best.read_bytes()
             self.history_ = read_history(Path(trainer.save_dir) / "results.csv")
+        if self.verbose and self.run_dir is None:
+            # ultralytics' log above names the run folder; it no longer exists.
+            print(f"YOLODetector: the run folder {trainer.save_dir} was temporary and is deleted; "
+                  "set run_dir to keep it (the weights stay in checkpoint_, the per-epoch "
+                  "metrics in history_).")
         self._loaded = None
         return self
 
@@ -172,7 +177,7 @@ class YOLODetector(BaseDetector):
         model = self._loaded_model()
         device = ultralytics_device(inference_device(self.device_))
         detections = []
-        with torch_globals_restored(), quiet_unless(self.verbose):
+        with global_state_kept(), quiet_unless(self.verbose):
             for start in range(0, len(source), self.batch_size):
                 inputs = _bgr_inputs(source, start, start + self.batch_size)
                 results = model.predict(inputs, imgsz=self.image_size, conf=self.min_score,
@@ -220,7 +225,7 @@ class YOLODetector(BaseDetector):
         """The ultralytics model of ``checkpoint_``, loaded once per process."""
         if getattr(self, "_loaded", None) is None:
             ultralytics = import_ultralytics(needed_by="YOLODetector")
-            with tempfile.TemporaryDirectory(prefix="skmoe-yolo-") as tmp:
+            with temporary_folder() as tmp:
                 path = Path(tmp) / "model.pt"
                 path.write_bytes(self.checkpoint_)
                 self._loaded = model_class(ultralytics, str(self.model))(str(path))

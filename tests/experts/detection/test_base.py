@@ -88,6 +88,18 @@ def test_images_with_labels_but_no_boxes_warn_once_and_are_left_out(steel):
     assert detector.trained_on_ == 57
 
 
+def test_boxes_on_images_labelled_defect_free_warn(steel):
+    """A box on an image labelled defect-free is a labelling error the user hears about."""
+    X, y, boxes = steel
+    boxes = list(boxes)
+    clean = np.flatnonzero(y == "background")[:2]
+    for i in clean:
+        boxes[i] = np.array([[1, 2, 2, 10, 10]])
+    with pytest.warns(UserWarning, match=rf"2 of 60 images labelled defect-free \('background'\) "
+                                         rf"have boxes \(e.g. image {clean[0]}\)"):
+        MemoryDetector("background").fit(X, y, boxes=boxes)
+
+
 @pytest.mark.filterwarnings("ignore:.*defect labels but no boxes")  # background, as a defect
 def test_class_without_boxes_warns_and_names_background(steel):
     X, y, boxes = steel
