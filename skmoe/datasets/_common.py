@@ -44,10 +44,12 @@ def make_bunch(root, images, target, target_names, *, boxes, background_class, d
         bunch.split = _read_split(Path(root), split_file, bunch.images)
     if subset is not None:
         if split_file is None:
-            raise ValueError("subset needs split_file: the split names come from that file.")
-        known = sorted(set(bunch.split))
+            raise ValueError("subset needs split_file: the split names come from that file "
+                             "(e.g. split_file='split.csv', subset='train').")
+        known = sorted(set(bunch.split.tolist()))
         if subset not in known:
-            raise ValueError(f"subset={subset!r} is not a split of {split_file}: {known}.")
+            raise ValueError(f"subset={subset!r} is not a split of {split_file}; use one of "
+                             f"{known}.")
         bunch = take(bunch, np.flatnonzero(bunch.split == subset))
     return bunch
 

@@ -76,7 +76,11 @@ def rle_encode(mask):
     >>> rle_encode(np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0]]))
     '1 2 6 1'
     """
-    pixels = np.asarray(mask).T.ravel() != 0
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be one 2-D (height, width) array; got shape {mask.shape}. "
+                         "Encode each class's mask separately.")
+    pixels = mask.T.ravel() != 0
     padded = np.concatenate([[False], pixels, [False]])
     changes = np.flatnonzero(padded[1:] != padded[:-1])
     starts, ends = changes[0::2], changes[1::2]

@@ -240,11 +240,10 @@ def _check_search_inputs(expert_proba, y_true, *, quorum, thresholds, weights, o
         raise ValueError(f"max_iter must be an integer >= 1; got {plain(max_iter)!r}.")
     if not (isinstance(tol, Real) and tol >= 0):
         raise ValueError(f"tol must be a number >= 0; got {plain(tol)!r}.")
-    proba = np.asarray(expert_proba)
+    proba = check_probabilities(expert_proba, name="expert_proba")
     if proba.ndim != 3 or 0 in proba.shape:
         raise ValueError("expert_proba must be a non-empty array of shape (n_experts, "
                          f"n_samples, n_classes); got shape {proba.shape}.")
-    proba = check_probabilities(proba, name="expert_proba")
     n_experts, n_samples, n_classes = proba.shape
 
     y = np.asarray(y_true)

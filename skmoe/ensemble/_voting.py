@@ -367,11 +367,14 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         if not isinstance(self.experts, list) or not self.experts:
             raise ValueError("experts must be a non-empty list of (name, estimator) tuples.")
         if any(not isinstance(e, tuple) or len(e) != 2 for e in self.experts):
-            raise ValueError("experts must be a list of (name, estimator) tuples.")
+            raise ValueError("experts must be a list of (name, estimator) tuples, e.g. "
+                             "[('cnn', cnn), ('yolo', yolo)].")
+        _check_names([name for name, _ in self.experts])
         self._validate_names([name for name, _ in self.experts])
         active = [(n, e) for n, e in self.experts if not (isinstance(e, str) and e == "drop")]
         if not active:
-            raise ValueError("All experts are 'drop'; at least one must vote.")
+            raise ValueError("All experts are 'drop'; at least one must vote: give an estimator "
+                             "instead of 'drop' for one of them.")
         for name, expert in active:
             if not hasattr(expert, "predict_proba"):
                 raise TypeError(
@@ -646,6 +649,22 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         return tags
 
 
+def _check_names(names):
+    """Expert names are unique strings without "__", as set_params(<name>__<param>) needs."""
+    not_strings = [name for name in names if not isinstance(name, str)]
+    if not_strings:
+        raise TypeError(f"Expert names must be strings; got {plain(not_strings)}. Name every "
+                        "expert, e.g. ('cnn', cnn).")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"Expert names must be unique; {repeated} appear more than once. "
+                         "Rename the experts so that each has its own name.")
+    nested = [name for name in names if "__" in name]
+    if nested:
+        raise ValueError(f"Expert names must not contain '__' (it separates an expert's name "
+                         f"from its parameters, as in set_params(cnn__lr=0.1)); rename {nested}.")
+
+
 def _fit(name, expert, X, y, params=None):
     with naming(f"expert {name!r}"):
         return expert.fit(X, y, **(params or {}))
@@ -729,10 +748,7 @@ def _classes_of(experts, names, y):
                     "predict the same classes."
                 )
         classes = np.sort(reference)
-        try:
-            indicator, _, _ = to_indicator(y, classes=classes)
-        except ValueError as exc:
-            raise ValueError(f"y holds a class no expert knows. {exc}") from exc
+        indicator, _, _ = to_indicator(y, classes=classes)
     if len(indicator) < 2 or np.count_nonzero(indicator.any(axis=0)) < 2:
         present = classes[indicator.any(axis=0)].tolist()
         raise ValueError(

@@ -10,6 +10,7 @@ import copy
 import difflib
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -140,7 +141,15 @@ def check_config(config):
     n_jobs = config["n_jobs"]
     if not isinstance(n_jobs, int) or isinstance(n_jobs, bool) or n_jobs == 0:
         raise ConfigError(f"n_jobs must be a non-zero integer (-1: every core), not {n_jobs!r}.")
+    device = config["device"]
+    if not (isinstance(device, str) and _DEVICE.fullmatch(device)):
+        raise ConfigError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:<index>' (or 'mps'), "
+                          f"not {device!r}.")
     return config
+
+
+# The devices the experts take: torch device names of one device.
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
 
 def _section(config, name):

@@ -33,7 +33,9 @@ def check_ensemble_params(params):
                               f"{closest_match(key, accepted)}: the keys are the parameters of "
                               f"MultiExpertVotingClassifier, {', '.join(accepted)}.")
     try:
-        check_params(MultiExpertVotingClassifier([], **params))
+        ensemble = MultiExpertVotingClassifier([], **params)
+        check_params(ensemble)
+        ensemble._search_objective()  # a name that is no objective fails here, as in fit
     except ValueError as exc:
         raise ConfigError(f"[ensemble]: {exc}") from None
 

@@ -121,6 +121,11 @@ def resolve_device(device):
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda' "
+                         "or 'cuda:<index>'.") from exc
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError(f"device={device!r} but CUDA is not available here; use device='cpu' "
                            "or 'auto'.")

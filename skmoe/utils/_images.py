@@ -69,8 +69,17 @@ def _check_array(X, name):
         )
     if X.shape[-1] == 4:  # RGBA: the alpha channel carries no defect information
         X = X[..., :3]
-    if X.dtype.kind == "f" and not np.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or infinite pixel values.")
+    if X.dtype.kind == "f":
+        if not np.isfinite(X).all():
+            raise ValueError(f"{name} contains NaN or infinite pixel values.")
+        low, high = X.min(), X.max()
+        if low < 0 or high > 1:
+            raise ValueError(f"{name} holds float pixels from {low:g} to {high:g}; float images "
+                             "must lie in [0, 1]. Divide 0-255 images by 255, or pass them as "
+                             "uint8.")
+    elif X.dtype.kind not in "uib":
+        raise ValueError(f"{name} has dtype {X.dtype}; give images as uint8 (0-255) or float "
+                         "(0-1) arrays, or a sequence of image paths.")
     return ImageSource(X, None, X.shape[-1])
 
 

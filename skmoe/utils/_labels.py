@@ -46,7 +46,8 @@ def to_indicator(y, *, classes=None):
             raise ValueError(
                 f"y holds labels the fitted classes do not know: "
                 f"{np.unique(y[unknown])[:5].tolist()}; "
-                f"known classes are {classes.tolist()}."
+                f"known classes are {classes.tolist()}. Give only those labels, or refit the "
+                "models on data with every class."
             )
         return indicator, classes, False
     if target_type == "multilabel-indicator":
@@ -118,7 +119,13 @@ def check_probabilities(proba, *, name="probabilities"):
     -------
     proba : ndarray of float64
     """
-    proba = np.asarray(proba, dtype=np.float64)
+    try:
+        proba = np.asarray(proba, dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        # numpy's own message (chained) shows numpy reprs such as np.str_('a').
+        raise ValueError(f"{name} must be an array of numbers of one shape; the "
+                         f"{type(proba).__name__} given holds something else (text, or rows "
+                         "of different lengths).") from exc
     if not np.all(np.isfinite(proba)):
         raise ValueError(
             f"{name} contain NaN or infinite values ({np.count_nonzero(~np.isfinite(proba))} "

@@ -372,7 +372,7 @@ def _bad_input_cases():
         ({"experts": [("a", FrozenEstimator(NaNExpert(1.5).fit(X, y)))]}, y, ValueError,
          r"\[0, 1\]"),
         ({"experts": [("a", FrozenEstimator(two_class))]}, y, ValueError,
-         "y holds a class no expert knows"),
+         "y holds labels the fitted classes do not know"),
         ({"experts": [("a", FrozenEstimator(nb))], "weights": [-1.0]}, y, ValueError,
          "non-negative"),
         ({"experts": [("a", FrozenEstimator(nb)), ("b", FrozenEstimator(nb))],

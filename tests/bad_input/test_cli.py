@@ -1,0 +1,74 @@
+"""Bad input to the `skmoe` command: one `skmoe: error:` line, exit status 2, before training."""
+
+import re
+
+import pytest
+
+from skmoe.cli import main
+
+JOB = ('output = "out"\nseeds = [0]\n[dataset]\nloader = "synthetic"\nn_samples = 60\n'
+       '[experts.a]\ntype = "classifier"\nbackbone = "resnet10t"\nimage_size = 32\n'
+       'max_epochs = 1\n')
+
+# (id, config text or None for JOB, extra arguments, message fragment)
+CASES = [
+    ("config missing", None, ["run", "no-such.toml"], "config file 'no-such.toml' does not exist"),
+    ("not TOML", "output = \n[[", [], "job.toml is not valid TOML"),
+    ("--set without =", None, ["--set", "seeds"], "--set 'seeds' must look like section.key=value"),
+    ("--set of an unknown top-level key", None, ["--set", "outptu=x"],
+     "unknown key 'outptu'.*\\(did you mean 'output'\\?\\)"),
+    ("--set of an unknown ensemble key", None, ["--set", "ensemble.objectve='f1'"],
+     "\\[ensemble\\] has an unknown key 'objectve' \\(did you mean 'objective'\\?\\)"),
+    ("unknown objective", None, ["--set", "ensemble.objective='f2'"],
+     "\\[ensemble\\]: objective='f2' is unknown: give one of"),
+    ("unknown loader", JOB.replace('"synthetic"', '"neu-det"'), [],
+     "dataset.loader='neu-det' is not a loader: use one of .* \\(did you mean 'neu'\\?\\)"),
+    ("no experts", 'output = "out"\n[dataset]\nloader = "synthetic"\n', [],
+     "the config has no 'experts': it is required"),
+    ("no seeds", None, ["--set", "seeds=[]"], "seeds must be a non-empty list of integers"),
+    ("repeated seeds", None, ["--set", "seeds=[1, 1]"], "seeds \\[1, 1\\] repeat a seed"),
+    ("n_jobs 0", None, ["--set", "n_jobs=0"], "n_jobs must be a non-zero integer"),
+    ("unknown split", None, ["--set", "dataset.split='kfold'"],
+     "dataset.split='kfold': use 'file' .* or 'random'"),
+    ("unknown device", None, ["--set", "device='tpu'"],
+     "device must be 'auto', 'cpu', 'cuda' or 'cuda:<index>'"),
+    ("expert type not importable", JOB.replace('"classifier"', '"nopkg.mod:Thing"'), [],
+     "experts.a: cannot import type 'nopkg.mod:Thing'"),
+    ("expert parameter misspelt", None, ["--set", "experts.a.max_epoch=3"],
+     "has no parameter 'max_epoch' \\(did you mean 'max_epochs'\\?\\)"),
+    ("expert parameter of the wrong type", None, ["--set", "experts.a.max_epochs='ten'"],
+     "experts.a: The 'max_epochs' parameter of ImageClassifier must be an int"),
+    ("two-stage expert without its gate", JOB.replace('"classifier"', '"two-stage"'), [],
+     "experts.a is a two-stage expert: it needs a \\[experts.a.gate\\] table"),
+    ("dataset root missing", JOB.replace('loader = "synthetic"\nn_samples = 60',
+                                         'loader = "neu"\nroot = "no/such/folder"'), [],
+     "Dataset root 'no/such/folder' does not exist"),
+    ("summary of a missing root", None, ["summary", "neu", "no/such/neu"],
+     "Dataset root 'no/such/neu' does not exist"),
+]
+
+
+@pytest.mark.parametrize("config, arguments, message",
+                         [pytest.param(*c[1:], id=c[0]) for c in CASES])
+def test_user_error_is_one_line_with_status_2(tmp_path, monkeypatch, capsys, config, arguments,
+                                              message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "job.toml").write_text(JOB if config is None else config)
+    if not arguments or arguments[0] not in ("run", "summary"):
+        arguments = ["run", "job.toml", *arguments]
+    assert main(arguments) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("skmoe: error: ") and captured.err.count("\n") == 1
+    assert re.search(message, captured.err), captured.err
+    assert not (tmp_path / "out").exists() or arguments[0] == "summary"  # nothing trained
+
+
+def test_output_of_another_config_is_refused(tmp_path, monkeypatch, capsys):
+    """The run's folder is claimed before training; another config is refused, naming the
+    keys that differ."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "job.toml").write_text(JOB.replace("n_samples = 60", "n_samples = 40"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "config.json").write_text('{"config": {"output": "out"}}')
+    assert main(["run", "job.toml"]) == 2
+    assert "output folder 'out' holds a run of another config" in capsys.readouterr().err
