@@ -97,8 +97,12 @@ def _read_voc(path):
         name = obj.findtext("name", "").strip()
         if name not in NEU_CLASSES:
             raise ValueError(f"{path} has an object of unknown class {name!r}.")
-        xmin, ymin, xmax, ymax = (int(float(obj.findtext(f"bndbox/{k}")))
-                                  for k in ("xmin", "ymin", "xmax", "ymax"))
+        try:
+            xmin, ymin, xmax, ymax = (int(float(obj.findtext(f"bndbox/{k}")))
+                                      for k in ("xmin", "ymin", "xmax", "ymax"))
+        except (TypeError, ValueError, OverflowError) as exc:  # missing, text, NaN, inf
+            raise ValueError(f"{path} has a {name!r} object whose bndbox lacks a finite number "
+                             "for xmin, ymin, xmax or ymax; fix or remove that object.") from exc
         # VOC numbers pixels from 1 and includes the last one: pixel xmax is column xmax - 1,
         # whose far edge is xmax.
         boxes.append((NEU_CLASSES.index(name), xmin - 1, ymin - 1, xmax, ymax))

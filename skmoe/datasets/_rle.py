@@ -98,3 +98,6 @@ def _parse(rle):
         return np.array(text.split(), dtype=np.int64)
     except ValueError as exc:
         raise ValueError(f"Malformed RLE: non-integer values in {text[:60]!r}.") from exc
+    except OverflowError as exc:
+        raise ValueError(f"Malformed RLE: a number too large for a pixel index in "
+                         f"{text[:60]!r}.") from exc

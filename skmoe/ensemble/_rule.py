@@ -15,10 +15,55 @@ so that sums equal up to floating-point rounding (0.1 + 0.2 against 0.3) count a
 
 import numpy as np
 
+from ..utils._labels import check_probabilities
+
 QUORUM_SLACK = 1e-9
 
 # Weight breakpoints closer than this (relative) are the same breakpoint up to rounding.
 BREAKPOINT_RTOL = 1e-12
+
+
+def check_vote_arguments(expert_proba, thresholds, weights, quorum):
+    """Check the vote's arguments; return them as float arrays (``weights`` may stay None).
+
+    Raises a ValueError that names the argument and what it takes: probabilities that are
+    not a non-empty (n_experts, n_samples, n_classes) array in [0, 1], thresholds outside
+    [0, 1] or of another shape, weights that are negative, all zero or not one per expert,
+    a quorum outside (0, 1] or not one per class.
+    """
+    proba = check_probabilities(expert_proba, name="expert_proba")
+    if proba.ndim != 3 or 0 in proba.shape:
+        raise ValueError("expert_proba must be a non-empty array of shape (n_experts, "
+                         f"n_samples, n_classes); got shape {proba.shape}.")
+    n_experts, _, n_classes = proba.shape
+    quorum = _numbers(quorum, "quorum")
+    if quorum.ndim > 1 or (quorum.ndim == 1 and quorum.shape != (n_classes,)):
+        raise ValueError(f"quorum must be a number or one per class ({n_classes}); got shape "
+                         f"{quorum.shape}.")
+    if not np.all((quorum > 0) & (quorum <= 1)):
+        raise ValueError(f"quorum must lie in (0, 1]; got {quorum}.")
+    thresholds = _numbers(thresholds, "thresholds")
+    if thresholds.shape not in ((), (n_experts,), (n_experts, n_classes)):
+        raise ValueError(f"thresholds must be a number or of shape ({n_experts},) or "
+                         f"({n_experts}, {n_classes}); got shape {thresholds.shape}.")
+    if not np.all((thresholds >= 0) & (thresholds <= 1)):
+        raise ValueError(f"thresholds must lie in [0, 1]; got {thresholds}.")
+    if weights is not None:
+        weights = _numbers(weights, "weights")
+        if weights.shape != (n_experts,):
+            raise ValueError(f"weights must have one value per expert ({n_experts}); got shape "
+                             f"{weights.shape}.")
+        if not (np.all(np.isfinite(weights)) and (weights >= 0).all() and weights.sum() > 0):
+            raise ValueError(f"weights must be finite and non-negative with a positive sum; got "
+                             f"{weights}.")
+    return proba, thresholds, weights, quorum
+
+
+def _numbers(value, name):
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a number or an array of numbers.") from exc
 
 
 def per_class_thresholds(thresholds, n_experts, n_classes):
@@ -107,11 +152,12 @@ def vote_decision(expert_proba, thresholds=0.5, weights=None, quorum=0.5, *, sin
     -------
     decision : ndarray of shape (n_samples,) or (n_samples, n_classes), int64
     """
-    expert_proba = np.asarray(expert_proba)
+    expert_proba, thresholds, weights, quorum = check_vote_arguments(expert_proba, thresholds,
+                                                                     weights, quorum)
     n_experts, _, n_classes = expert_proba.shape
-    weights = np.ones(n_experts) if weights is None else np.asarray(weights, dtype=float)
+    weights = np.ones(n_experts) if weights is None else weights
     votes = weighted_votes(expert_proba, thresholds, weights)
-    quorum = np.broadcast_to(np.asarray(quorum, dtype=float), (n_classes,))
+    quorum = np.broadcast_to(quorum, (n_classes,))
     if not single_label:
         return reaches_quorum(votes, quorum, weights.sum()).astype(np.int64)
     mean_proba = np.tensordot(weights, expert_proba, axes=1)

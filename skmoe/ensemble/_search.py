@@ -45,10 +45,10 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ..utils._labels import check_probabilities
 from ..utils._messages import plain
 from ._choice import DECIMALS
 from ._objectives import COUNT_OBJECTIVES
+from ._rule import check_vote_arguments
 from ._steps import DEFAULT_THRESHOLD_GRID, DEFAULT_WEIGHT_GRID, _GridSteps, _SweepSteps
 from ._vote_state import _VoteState
 
@@ -240,12 +240,9 @@ def _check_search_inputs(expert_proba, y_true, *, quorum, thresholds, weights, o
         raise ValueError(f"max_iter must be an integer >= 1; got {plain(max_iter)!r}.")
     if not (isinstance(tol, Real) and tol >= 0):
         raise ValueError(f"tol must be a number >= 0; got {plain(tol)!r}.")
-    proba = check_probabilities(expert_proba, name="expert_proba")
-    if proba.ndim != 3 or 0 in proba.shape:
-        raise ValueError("expert_proba must be a non-empty array of shape (n_experts, "
-                         f"n_samples, n_classes); got shape {proba.shape}.")
+    proba, thresholds, weights, quorum = check_vote_arguments(expert_proba, thresholds,
+                                                              weights, quorum)
     n_experts, n_samples, n_classes = proba.shape
-
     y = np.asarray(y_true)
     if y.ndim == 2 and y.shape[1] == n_classes and y.shape[0] == n_samples:
         if not np.isin(y, (0, 1)).all():
@@ -262,26 +259,6 @@ def _check_search_inputs(expert_proba, y_true, *, quorum, thresholds, weights, o
             f"y_true must have shape ({n_samples}, {n_classes}) (indicator) or ({n_samples},) "
             f"(class indices) to match expert_proba {proba.shape}; got shape {y.shape}.")
 
-    quorum = np.asarray(quorum, dtype=float)
-    if quorum.ndim > 1 or (quorum.ndim == 1 and quorum.shape != (n_classes,)):
-        raise ValueError(f"quorum must be a number or one per class ({n_classes}); got shape "
-                         f"{quorum.shape}.")
-    if not np.all((quorum > 0) & (quorum <= 1)):
-        raise ValueError(f"quorum must lie in (0, 1]; got {quorum}.")
-    thresholds = np.asarray(thresholds, dtype=float)
-    if thresholds.shape not in ((), (n_experts,), (n_experts, n_classes)):
-        raise ValueError(f"thresholds must be a number or of shape ({n_experts},) or "
-                         f"({n_experts}, {n_classes}); got shape {thresholds.shape}.")
-    if not np.all((thresholds >= 0) & (thresholds <= 1)):
-        raise ValueError(f"thresholds must lie in [0, 1]; got {thresholds}.")
-    if weights is not None:
-        weights = np.asarray(weights, dtype=float)
-        if weights.shape != (n_experts,):
-            raise ValueError(f"weights must have one value per expert ({n_experts}); got shape "
-                             f"{weights.shape}.")
-        if not (np.all(np.isfinite(weights)) and (weights >= 0).all() and weights.sum() > 0):
-            raise ValueError(f"weights must be finite and non-negative with a positive sum; got "
-                             f"{weights}.")
     proba = np.ascontiguousarray(proba.transpose(0, 2, 1))
     return proba, np.ascontiguousarray(truth.T), single_label
 

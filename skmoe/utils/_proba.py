@@ -1,6 +1,7 @@
 """One probability layout for every kind of sklearn classifier."""
 
 import numpy as np
+from sklearn.utils.validation import _num_samples
 
 from ._labels import check_probabilities
 from ._messages import naming
@@ -29,7 +30,14 @@ def predict_class_proba(estimator, X, *, name="estimator"):
         proba = estimator.predict_proba(X)
     if isinstance(proba, list):
         proba = np.column_stack([_present_column(p, c) for p, c in zip(proba, estimator.classes_)])
-    return check_probabilities(proba, name=f"{name}.predict_proba values")
+    proba = check_probabilities(proba, name=f"{name}.predict_proba values")
+    n_samples, n_classes = _num_samples(X), len(estimator.classes_)
+    if proba.shape != (n_samples, n_classes):
+        raise ValueError(
+            f"{name}.predict_proba returned an array of shape {proba.shape} for {n_samples} "
+            f"samples and {n_classes} classes (classes_); it must be (n_samples, n_classes)."
+        )
+    return proba
 
 
 def _present_column(label_proba, label_classes):

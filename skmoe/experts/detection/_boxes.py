@@ -137,7 +137,11 @@ def max_confidence_per_class(detections, n_classes):
 
 
 def _as_box_array(box, i):
-    array = np.asarray(box if box is not None else [], dtype=np.float64)
+    try:
+        array = np.asarray(box if box is not None else [], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"boxes[{i}] is not an (m, 5) array of numbers (class index, x1, y1, "
+                         "x2, y2): it holds text or rows of different lengths.") from exc
     if array.size == 0:
         return np.empty((0, BOX_COLUMNS))
     if array.ndim == 1 and array.shape[0] == BOX_COLUMNS:
