@@ -510,3 +510,28 @@ def test_guard_falls_back_to_the_plain_vote_on_neu(data_root):
     assert ensemble.best_score_ == pytest.approx(plain.best_score_)
     np.testing.assert_array_equal(ensemble.predict(X_test), plain.predict(X_test))
     assert ensemble.score(X_test, saved["y_test"]) == pytest.approx(178 / 180)
+
+
+def test_saved_ensemble_of_image_experts_predicts_the_same(tmp_path):
+    """An ensemble of a CNN and a detector expert, saved with joblib and loaded, gives the same
+    probabilities (on the CPU)."""
+    pytest.importorskip("skorch")
+    import joblib
+
+    from skmoe.datasets import make_steel_defects
+    from skmoe.experts import ImageClassifier, TorchvisionDetector
+
+    X, y, boxes = make_steel_defects(60, image_size=32, class_weights=[1] * 5,
+                                     return_boxes=True, random_state=0)
+    cnn = ImageClassifier("resnet10t", image_size=32, max_epochs=1, validation_fraction=0,
+                          random_state=0).fit(X[:40], y[:40])
+    detector = TorchvisionDetector("fasterrcnn_mobilenet_v3_large_320_fpn", min_size=32,
+                                   max_size=64, max_epochs=1, random_state=0).fit(
+        X[:40], y[:40], boxes=boxes[:40])
+    ensemble = MultiExpertVotingClassifier(
+        [("cnn", FrozenEstimator(cnn)), ("detector", FrozenEstimator(detector))]
+    ).fit(X[40:], y[40:])
+    joblib.dump(ensemble, tmp_path / "ensemble.joblib")
+    loaded = joblib.load(tmp_path / "ensemble.joblib")
+    np.testing.assert_array_equal(loaded.predict_proba(X), ensemble.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), ensemble.predict(X))

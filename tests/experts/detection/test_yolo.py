@@ -1,9 +1,11 @@
 """YOLODetector on synthetic steel: it learns, stays offline, pickles, and routes boxes."""
 
 import importlib.util
+import os
 import pickle
 import socket
 import sys
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -216,3 +218,35 @@ def test_run_dir_keeps_the_training_run(steel, tmp_path, monkeypatch):
     YOLODetector(max_epochs=1, run_dir="kept", **TINY).fit(X[:48], y[:48], boxes=boxes[:48])
     assert (tmp_path / "kept" / "train" / "results.csv").is_file()
     assert list((tmp_path / "kept" / "train" / "weights").glob("*.pt"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process checks are POSIX")
+def test_folders_of_killed_fits_are_removed(tmp_path, monkeypatch):
+    """A fit killed mid-run leaves its temporary folder; the next fit removes it, and never
+    a folder of a process still running."""
+    import subprocess
+    import tempfile
+
+    from skmoe.experts.detection._ultralytics import remove_orphaned_folders, temporary_folder
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    orphan = tmp_path / f"skmoe-yolo-{dead}-abc123"
+    (orphan / "runs").mkdir(parents=True)
+    (orphan / "runs" / "last.pt").write_bytes(b"0" * 1000)
+    alive = tmp_path / f"skmoe-yolo-{os.getpid()}-def456"
+    alive.mkdir()
+    other = tmp_path / "someone-elses-folder"
+    other.mkdir()
+    remove_orphaned_folders()
+    assert not orphan.exists() and alive.exists() and other.exists()
+    with temporary_folder() as folder:
+        assert Path(folder).name.startswith(f"skmoe-yolo-{os.getpid()}-")
+    assert not Path(folder).exists()
+
+
+def test_verbose_fit_says_the_run_folder_is_temporary(steel, capsys):
+    X, y, boxes = steel[0]
+    YOLODetector(**TINY, max_epochs=1, verbose=1).fit(X[:16], y[:16], boxes=boxes[:16])
+    assert "was temporary and is deleted; set run_dir to keep it" in capsys.readouterr().out
