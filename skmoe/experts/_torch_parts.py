@@ -89,7 +89,9 @@ def read_image(path, image_size, n_channels):
             if image_size is not None:
                 image = image.resize((image_size, image_size), Image.BILINEAR)
             array = np.asarray(image)
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, ImportError) as exc:
+        # ImportError: once ultralytics is imported, PIL.Image.open tries to import pi_heif
+        # for a file PIL cannot identify.
         raise ValueError(f"{path!r} is not an image that can be read: {exc}") from exc
     if array.ndim == 2:
         array = array[:, :, None]

@@ -20,11 +20,13 @@ def global_state_kept():
     """Restore, on exit, the global settings libraries change while an expert fits or predicts.
 
     Restored: numpy's print options; the warning filters; the levels of the loggers that
-    existed before (the root logger included); and, when torch is loaded, its thread count,
-    deterministic-algorithm flags, cuDNN flags and print options (torch's defaults when torch
-    was first loaded inside).
+    existed before (the root logger included); PIL's ``Image.open`` and, when loaded before,
+    ``torch.save`` and OpenCV's image functions (ultralytics replaces them); and, when torch is
+    loaded, its thread count, deterministic-algorithm flags, cuDNN flags and print options
+    (torch's defaults when torch was first loaded inside).
     """
     torch_state = _torch_state() if "torch" in sys.modules else None
+    functions = _patchable_functions()
     print_options = np.get_printoptions()
     filters = list(warnings.filters)
     manager = logging.Logger.manager
@@ -43,6 +45,8 @@ def global_state_kept():
         logging.getLogger().setLevel(root_level)
         if "torch" in sys.modules:
             _restore_torch(torch_state)
+        for (module, name), function in functions.items():
+            setattr(module, name, function)
 
 
 def keeps_global_state(method):
@@ -54,6 +58,21 @@ def keeps_global_state(method):
             return method(*args, **kwargs)
 
     return wrapper
+
+
+def _patchable_functions():
+    """Library functions ultralytics replaces when imported: PIL's ``Image.open`` (with one
+    that imports pi_heif for files PIL cannot identify), ``torch.save``, OpenCV's image I/O."""
+    from PIL import Image
+
+    functions = {(Image, "open"): Image.open}
+    if "torch" in sys.modules:
+        functions[sys.modules["torch"], "save"] = sys.modules["torch"].save
+    if "cv2" in sys.modules:
+        cv2 = sys.modules["cv2"]
+        functions.update({(cv2, name): getattr(cv2, name)
+                          for name in ("imread", "imwrite", "imshow") if hasattr(cv2, name)})
+    return functions
 
 
 def _torch_state():

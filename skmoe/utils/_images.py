@@ -95,7 +95,9 @@ def image_sizes(paths):
         try:
             with Image.open(path) as image:
                 sizes[i] = image.height, image.width
-        except (UnidentifiedImageError, OSError) as exc:
+        except (UnidentifiedImageError, OSError, ImportError) as exc:
+        # ImportError: once ultralytics is imported, PIL.Image.open tries to import pi_heif
+        # for a file PIL cannot identify.
             raise ValueError(f"{str(path)!r} is not an image that can be read: {exc}") from exc
     return sizes
 

@@ -111,3 +111,13 @@ CASES = [
 @pytest.mark.parametrize("call, error, message", CASES)
 def test_bad_input(call, error, message):
     check_case(call, error, message)
+
+
+def test_unreadable_file_after_ultralytics_is_imported(tmp_path):
+    """ultralytics replaces PIL.Image.open with one that imports pi_heif for unknown files;
+    a file that is no image is still refused with skmoe's message."""
+    pytest.importorskip("ultralytics")
+    path = tmp_path / "notes.png"
+    path.write_text("not a picture")
+    with pytest.raises(ValueError, match="notes.png' is not an image that can be read"):
+        cnn().fit([str(path)] * 20, y)

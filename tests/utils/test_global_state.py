@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from PIL import Image
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
@@ -39,6 +40,7 @@ def _global_state():
         "root logger": logging.getLogger().level,
         "user logger": logging.getLogger("user.app").level,
         "warning filters": list(warnings.filters),
+        "functions": (Image.open, torch.save),
     }
 
 
@@ -82,4 +84,5 @@ def test_changes_inside_are_undone(user_settings):
         logging.getLogger().setLevel(logging.ERROR)
         logging.getLogger("user.app").setLevel(logging.CRITICAL)
         warnings.filterwarnings("ignore", category=UserWarning)
+        Image.open = torch.save = print  # as ultralytics replaces them on import
     assert _global_state() == before
