@@ -11,7 +11,8 @@ pytest.importorskip("timm")
 pytest.importorskip("skorch")
 
 from skmoe.datasets import load_magnetic_tile, load_neu, load_severstal  # noqa: E402
-from skmoe.experts import ImageClassifier, TorchvisionDetector, YOLODetector  # noqa: E402
+
+from ._tiny import tiny_experts  # noqa: E402
 
 IMAGES_PER_CLASS = 3
 
@@ -40,16 +41,7 @@ def dataset(request, data_root):
     return bunch, _few_of_each_class(bunch)
 
 
-EXPERTS = {
-    "classifier": lambda: ImageClassifier("resnet10t", image_size=32, max_epochs=1,
-                                          validation_fraction=0, random_state=0),
-    "yolo": lambda: YOLODetector(image_size=64, batch_size=8, max_epochs=1,
-                                 validation_fraction=0, train_kwargs={"warmup_epochs": 0},
-                                 random_state=0),
-    "torchvision": lambda: TorchvisionDetector("fasterrcnn_mobilenet_v3_large_320_fpn",
-                                               min_size=64, max_size=128, batch_size=4,
-                                               max_epochs=1, random_state=0),
-}
+EXPERTS = tiny_experts(image_size=64)
 
 
 @pytest.mark.parametrize("kind", list(EXPERTS))

@@ -11,19 +11,11 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("skorch")
 
 from skmoe.datasets import make_steel_defects  # noqa: E402
-from skmoe.experts import ImageClassifier, TorchvisionDetector, YOLODetector  # noqa: E402
 from skmoe.utils._global_state import global_state_kept  # noqa: E402
 
-EXPERTS = {
-    "classifier": lambda: ImageClassifier("resnet10t", image_size=32, max_epochs=1,
-                                          validation_fraction=0, random_state=0),
-    "yolo": lambda: YOLODetector(image_size=32, batch_size=8, max_epochs=1,
-                                 validation_fraction=0, train_kwargs={"warmup_epochs": 0},
-                                 random_state=0),
-    "torchvision": lambda: TorchvisionDetector("fasterrcnn_mobilenet_v3_large_320_fpn",
-                                               min_size=32, max_size=64, batch_size=4,
-                                               max_epochs=1, random_state=0),
-}
+from ..experts._tiny import tiny_experts  # noqa: E402
+
+EXPERTS = tiny_experts(image_size=32)
 
 
 def _global_state():
