@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 # only declares ranges in its extras, so users bring their own build.
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: venv demo test lint bench-quick clean
+.PHONY: venv demo test docs lint bench-quick clean
 
 venv: $(VENV)/.installed
 
@@ -24,8 +24,15 @@ demo: venv
 
 # The suite includes a smoke run of every benchmark's --quick mode (tests/test_cli.py).
 # Two test workers on two cores: one compute thread each, or torch and BLAS oversubscribe.
+# Then the documentation site: its examples run, and a broken one fails the build.
 test: venv
 	HF_HUB_OFFLINE=1 YOLO_OFFLINE=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile
+	$(MAKE) docs
+
+# The documentation site, examples executed, every warning an error; open
+# docs/_build/html/index.html.
+docs: venv
+	HF_HUB_OFFLINE=1 YOLO_OFFLINE=1 $(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 bench-quick: venv
 	$(PY) benchmarks/bench_search.py --quick
@@ -34,4 +41,4 @@ lint: venv
 	$(VENV)/bin/ruff check skmoe tests benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis docs/_build docs/generated docs/auto_examples

@@ -1,12 +1,10 @@
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from skmoe.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
 # The demo's experts, one epoch each on few images: the CNN, two-stage and YOLO paths end to end.
 SMALL_DEMO = ["--set", "dataset.n_samples=160", "--set", "experts.resnet10t.max_epochs=1",
               "--set", "experts.two_stage.gate.max_epochs=1",
@@ -53,12 +51,3 @@ def test_user_errors_are_one_line_and_status_2(tmp_path, config, message):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("skmoe: error: ")
     assert message in result.stderr
-
-
-def test_example_runs(tmp_path):
-    """The gallery example runs and saves its figure."""
-    script = ROOT / "docs" / "examples" / "plot_vote_on_synthetic_steel.py"
-    output = tmp_path / "vote.png"
-    subprocess.run([sys.executable, str(script), str(output), "--n-samples", "400"], check=True,
-                   capture_output=True)
-    assert output.stat().st_size > 10_000
