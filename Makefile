@@ -38,7 +38,7 @@ bench-quick: venv
 	$(PY) benchmarks/bench_search.py --quick
 
 lint: venv
-	$(VENV)/bin/ruff check skmoe tests benchmarks
+	$(VENV)/bin/ruff check skmoe tests benchmarks docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis docs/_build docs/generated docs/auto_examples

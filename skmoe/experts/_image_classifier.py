@@ -220,7 +220,8 @@ class ImageClassifier(BaseImageExpert):
             iterator_valid__pin_memory=on_gpu and self.num_workers > 0,
             device=self.device_,
             verbose=self.verbose,
-            callbacks__print_log__sink=_print_epoch_line,
+            # skorch calls a sink other than print whatever verbose is: only when asked.
+            callbacks__print_log__sink=_print_epoch_line if self.verbose else print,
         )
         self.net_.fit(train, target[train])
         if not self.keep_training_state:

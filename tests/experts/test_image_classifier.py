@@ -256,3 +256,12 @@ def test_epoch_table_has_no_colour_codes_in_a_log_file(capsys):
                     random_state=0).fit(X, y)
     out = capsys.readouterr().out
     assert "valid_acc" in out and "\x1b[" not in out
+
+
+def test_silent_unless_verbose(steel, capsys):
+    """verbose=0 prints nothing; verbose=1 prints one line per epoch."""
+    ImageClassifier(**TINY, max_epochs=1).fit(*steel[:2])
+    assert capsys.readouterr().out == ""
+    ImageClassifier(**TINY, max_epochs=2, verbose=1).fit(*steel[:2])
+    assert len([line for line in capsys.readouterr().out.splitlines()
+                if line.strip().startswith(("1 ", "2 "))]) == 2

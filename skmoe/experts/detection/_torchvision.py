@@ -75,7 +75,8 @@ class TorchvisionDetector(BaseDetector):
     --------
     >>> from skmoe.datasets import make_steel_defects
     >>> from skmoe.experts import TorchvisionDetector
-    >>> X, y, boxes = make_steel_defects(8, image_size=64, return_boxes=True, random_state=0)
+    >>> X, y, boxes = make_steel_defects(10, image_size=64, class_weights=[1, 1, 1, 1, 1],
+    ...                                  return_boxes=True, random_state=0)
     >>> detector = TorchvisionDetector("fasterrcnn_mobilenet_v3_large_320_fpn", max_epochs=1)
     >>> detector.fit(X, y, boxes=boxes).predict_proba(X[:2]).shape
     (2, 5)
