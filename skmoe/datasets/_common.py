@@ -114,6 +114,15 @@ def summarize(bunch):
     Returns
     -------
     str
+
+    Examples
+    --------
+    >>> from skmoe.datasets import load_neu, summarize
+    >>> print(summarize(load_neu("data/neu-det", split_file="split.csv")))  # doctest: +SKIP
+    | class | all | train | val | test |
+    |---|---:|---:|---:|---:|
+    | crazing | 300 | 240 | 30 | 30 |
+    ...
     """
     target = np.asarray(bunch.target)
     names = list(bunch.target_names)

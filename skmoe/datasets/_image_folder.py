@@ -26,6 +26,26 @@ def load_image_folder(root, *, background_class=None, split_file=None, subset=No
         ``images``, ``target`` (folder names), ``target_names`` (sorted, as a classifier's
         ``classes_``), ``boxes`` (None: folders carry no boxes), ``background_class``,
         ``DESCR``, and ``split`` with ``split_file``.
+
+    See Also
+    --------
+    summarize : the class counts of what a loader returns.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from skmoe.datasets import load_image_folder
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for name, count in [("ok", 3), ("scratch", 2)]:
+    ...     (root / name).mkdir()
+    ...     for i in range(count):
+    ...         Image.fromarray(np.zeros((8, 8), np.uint8)).save(root / name / f"{i}.png")
+    >>> bunch = load_image_folder(root, background_class="ok")
+    >>> bunch.target.tolist(), bunch.target_names, bunch.background_class
+    (['ok', 'ok', 'ok', 'scratch', 'scratch'], ['ok', 'scratch'], 'ok')
     """
     root = check_root(root, _LAYOUT)
     folders = sorted(d.name for d in root.iterdir() if d.is_dir())

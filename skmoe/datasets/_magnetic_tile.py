@@ -36,6 +36,13 @@ def load_magnetic_tile(root, *, min_area=1, split_file=None, subset=None, return
         ``images``, ``target`` (class names), ``target_names`` (sorted),
         ``boxes``, ``background_class`` (``"MT_Free"``), ``DESCR``, ``masks`` on request, and
         ``split`` with ``split_file``.
+
+    Examples
+    --------
+    >>> from skmoe.datasets import load_magnetic_tile
+    >>> tiles = load_magnetic_tile("data/magnetic-tile", split_file="split.csv")  # doctest: +SKIP
+    >>> tiles.background_class, len(tiles.images)  # doctest: +SKIP
+    ('MT_Free', 1344)
     """
     from PIL import Image
 

@@ -53,6 +53,17 @@ def load_neu(root, *, split_file=None, subset=None, check_images=True):
     Bunch
         ``images``, ``target`` (class names), ``target_names``, ``boxes`` (NEU-DET; None for
         NEU-CLS), ``background_class`` (None), ``DESCR``, and ``split`` with ``split_file``.
+
+    See Also
+    --------
+    load_magnetic_tile, load_severstal, load_image_folder : the other layouts, one Bunch.
+
+    Examples
+    --------
+    >>> from skmoe.datasets import load_neu
+    >>> neu = load_neu("data/neu-det", split_file="split.csv")  # doctest: +SKIP
+    >>> len(neu.images), neu.target_names[:2], neu.boxes[0]  # doctest: +SKIP
+    (1800, ['crazing', 'inclusion'], array([[  0,   1,   1, 193, 194]]))
     """
     root = check_root(root, _LAYOUTS)
     if (root / "annotations").is_dir() and (root / "images").is_dir():

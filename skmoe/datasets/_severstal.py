@@ -58,6 +58,13 @@ def load_severstal(root, *, annotations="train.csv", images=None, min_area=1, on
         ``images``, ``target`` (indicator, n_images x 5), ``target_names``, ``boxes``,
         ``background_class`` (``"background"``), ``rle`` (per image a dict of class index to
         encoding), ``DESCR``, ``masks`` on request, and ``split`` with ``split_file``.
+
+    Examples
+    --------
+    >>> from skmoe.datasets import load_severstal
+    >>> steel = load_severstal("data/severstal")  # the Kaggle layout  # doctest: +SKIP
+    >>> steel.target.shape  # an indicator: background and classes 1-4  # doctest: +SKIP
+    (12568, 5)
     """
     if on_missing not in ("warn", "raise"):
         raise ValueError(f"on_missing must be 'warn' or 'raise'; got {on_missing!r}.")

@@ -14,13 +14,34 @@ def precision_plus_recall(tp, fp, positives):
 
     Counts are whole numbers, so a class never predicted (tp + fp = 0) or never present
     (positives = 0) has tp = 0, and its precision or recall is 0.
+
+    See Also
+    --------
+    f1 : the other objective the exact search understands.
+
+    Examples
+    --------
+    >>> from skmoe.ensemble import precision_plus_recall
+    >>> precision_plus_recall(tp=[1, 1, 0], fp=[0, 1, 0], positives=[1, 1, 1])
+    array([2. , 1.5, 0. ])
     """
     tp = np.asarray(tp, dtype=np.float64)
     return tp / np.maximum(tp + fp, 1) + tp / np.maximum(positives, 1)
 
 
 def f1(tp, fp, positives):
-    """Per-class F1 = 2 tp / (2 tp + fp + fn); macro F1 is their mean (0 when undefined)."""
+    """Per-class F1 = 2 tp / (2 tp + fp + fn); macro F1 is their mean (0 when undefined).
+
+    See Also
+    --------
+    precision_plus_recall : the default objective.
+
+    Examples
+    --------
+    >>> from skmoe.ensemble import f1
+    >>> f1(tp=[1, 1, 0], fp=[0, 1, 0], positives=[1, 1, 1])
+    array([1.        , 0.66666667, 0.        ])
+    """
     tp = np.asarray(tp, dtype=np.float64)
     return 2 * tp / np.maximum(tp + fp + positives, 1)
 
@@ -39,6 +60,13 @@ def confusion_counts(y_true, y_pred):
     Returns
     -------
     tp, fp, positives : ndarray of shape (n_classes,), int64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe.ensemble import confusion_counts
+    >>> confusion_counts(np.array([[1, 0, 1], [0, 1, 0]]), np.array([[1, 1, 0], [0, 1, 0]]))
+    (array([1, 1, 0]), array([0, 1, 0]), array([1, 1, 1]))
     """
     y_true = np.asarray(y_true, dtype=bool)
     y_pred = np.asarray(y_pred, dtype=bool)

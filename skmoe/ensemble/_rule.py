@@ -88,6 +88,18 @@ def weighted_votes(expert_proba, thresholds, weights):
     Returns
     -------
     votes : ndarray of shape (n_samples, n_classes)
+
+    See Also
+    --------
+    vote_decision : what the vote predicts from these votes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe.ensemble import weighted_votes
+    >>> proba = np.array([[[0.9, 0.2, 0.6]], [[0.4, 0.7, 0.55]]])  # 2 experts, 1 image, 3 classes
+    >>> weighted_votes(proba, [0.5, 0.5], [1.0, 2.0])
+    array([[1., 2., 3.]])
     """
     expert_proba = np.asarray(expert_proba)
     thresholds = per_class_thresholds(thresholds, expert_proba.shape[0], expert_proba.shape[2])
@@ -99,7 +111,15 @@ def weighted_votes(expert_proba, thresholds, weights):
 
 
 def reaches_quorum(votes, quorum, total_weight):
-    """Indicator of the cells whose votes reach ``quorum * total_weight`` (with rounding slack)."""
+    """Indicator of the cells whose votes reach ``quorum * total_weight`` (with rounding slack).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe.ensemble import reaches_quorum
+    >>> reaches_quorum(np.array([[1.0, 2.0, 3.0]]), 0.5, total_weight=3.0)
+    array([[False,  True,  True]])
+    """
     return votes >= (np.asarray(quorum) - QUORUM_SLACK) * total_weight
 
 
@@ -123,6 +143,14 @@ def single_label_decision(votes, mean_proba, quorum, total_weight, axis=-1):
     Returns
     -------
     decision : ndarray of int, ``votes``' shape without ``axis``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe.ensemble import single_label_decision
+    >>> votes, mean_proba = np.array([[1.0, 2.0, 3.0]]), np.array([[0.65, 0.45, 0.575]])
+    >>> single_label_decision(votes, mean_proba, np.full(3, 0.5), total_weight=3.0)
+    array([2])
     """
     shape = [1] * np.ndim(votes)
     shape[axis] = -1
@@ -151,6 +179,21 @@ def vote_decision(expert_proba, thresholds=0.5, weights=None, quorum=0.5, *, sin
     Returns
     -------
     decision : ndarray of shape (n_samples,) or (n_samples, n_classes), int64
+
+    See Also
+    --------
+    coordinate_search : learns the thresholds and weights this rule uses.
+    skmoe.MultiExpertVotingClassifier : the estimator that predicts with it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe.ensemble import vote_decision
+    >>> proba = np.array([[[0.9, 0.2, 0.6]], [[0.4, 0.7, 0.55]]])  # 2 experts, 1 image, 3 classes
+    >>> vote_decision(proba, 0.5, [1.0, 2.0], single_label=True)
+    array([2])
+    >>> vote_decision(proba, 0.5, [1.0, 2.0], single_label=False)
+    array([[0, 1, 1]])
     """
     expert_proba, thresholds, weights, quorum = check_vote_arguments(expert_proba, thresholds,
                                                                      weights, quorum)

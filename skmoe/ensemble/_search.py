@@ -79,6 +79,19 @@ class SearchResult:
         Which start the returned run began from: ``"coarse-to-fine"`` (the given start),
         ``"thresholds=<level>"`` (every threshold starting at that level, with
         ``" (screened)"`` when chosen on a subsample), or ``"grid"``.
+
+    See Also
+    --------
+    coordinate_search : returns it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe.ensemble import coordinate_search
+    >>> rng = np.random.default_rng(0)
+    >>> result = coordinate_search(rng.random((2, 20, 3)), np.arange(20) % 3)
+    >>> result.thresholds.shape, result.weights.sum()
+    ((2,), np.float64(2.0))
     """
 
     thresholds: np.ndarray

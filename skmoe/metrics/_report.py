@@ -22,7 +22,14 @@ _ROWS = ("precision", "recall", "f1", "accuracy")
 
 
 class MacroAverages(NamedTuple):
-    """Unweighted means over classes."""
+    """Unweighted means over classes.
+
+    Examples
+    --------
+    >>> from skmoe.metrics import defect_report
+    >>> defect_report(["ok", "scratch", "ok"], ["ok", "ok", "ok"]).macro.f1
+    0.4
+    """
 
     precision: float
     recall: float
@@ -47,6 +54,13 @@ class DefectReport:
         Number of images where each class is truly present.
     overall_accuracy : float
         Fraction of images whose every label is right (exact match).
+
+    Examples
+    --------
+    >>> from skmoe.metrics import defect_report
+    >>> report = defect_report(["ok", "scratch", "ok"], ["ok", "ok", "ok"])
+    >>> report.target_names, report.recall.tolist(), round(report.overall_accuracy, 3)
+    (('ok', 'scratch'), [1.0, 0.0], 0.667)
     """
 
     target_names: tuple

@@ -76,6 +76,18 @@ def stratified_partition(y, fractions, *, random_state=None):
     Returns
     -------
     parts : list of ndarray of int
+
+    See Also
+    --------
+    train_val_test_split : the 8:1:1 split of arrays built on it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe.model_selection import stratified_partition
+    >>> train, test = stratified_partition(np.array([0] * 8 + [1] * 4), (0.75, 0.25), random_state=0)
+    >>> train.tolist(), test.tolist()
+    ([0, 1, 2, 3, 6, 7, 8, 10, 11], [4, 5, 9])
     """
     rng = check_random_state(random_state)
     fractions = np.asarray(fractions, dtype=float) / np.sum(fractions)

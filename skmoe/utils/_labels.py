@@ -32,6 +32,17 @@ def to_indicator(y, *, classes=None):
     classes : ndarray of shape (n_classes,)
     multilabel : bool
         True when ``y`` was an indicator matrix.
+
+    See Also
+    --------
+    from_indicator : back to the layout an estimator was fitted on.
+
+    Examples
+    --------
+    >>> from skmoe.utils import to_indicator
+    >>> indicator, classes, multilabel = to_indicator(["ok", "scratch", "ok"])
+    >>> indicator.tolist(), classes.tolist(), multilabel
+    ([[1, 0], [0, 1], [1, 0]], ['ok', 'scratch'], False)
     """
     columns = getattr(y, "columns", None)
     target_type = type_of_target(y, input_name="y")
@@ -72,6 +83,17 @@ def from_indicator(indicator, classes, *, multilabel, scores=None):
 
     For multi-label estimators the indicator is returned as is. For single-label estimators each
     row becomes one label: the highest-scoring class (``scores``, or the indicator itself).
+
+    See Also
+    --------
+    to_indicator : the indicator layout of any y.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe.utils import from_indicator
+    >>> from_indicator(np.array([[0.2, 0.8], [0.9, 0.1]]), ["ok", "scratch"], multilabel=False)
+    array(['scratch', 'ok'], dtype='<U7')
     """
     if multilabel:
         return np.asarray(indicator, dtype=np.int64)
@@ -118,6 +140,14 @@ def check_probabilities(proba, *, name="probabilities"):
     Returns
     -------
     proba : ndarray of float64
+
+    Examples
+    --------
+    >>> from skmoe.utils import check_probabilities
+    >>> check_probabilities([[0.2, 1.7]], name="scores")
+    Traceback (most recent call last):
+        ...
+    ValueError: scores must lie in [0, 1]; found values from 0.2 to 1.7. Pass probabilities (predict_proba), not scores or logits.
     """
     try:
         proba = np.asarray(proba, dtype=np.float64)

@@ -25,6 +25,16 @@ def predict_class_proba(estimator, X, *, name="estimator"):
     Returns
     -------
     proba : ndarray of shape (n_samples, n_classes), dtype float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skmoe.utils import predict_class_proba
+    >>> X, Y = np.arange(8.0)[:, None], np.array([[0, 1]] * 4 + [[1, 1]] * 4)  # two labels
+    >>> forest = RandomForestClassifier(10, random_state=0).fit(X, Y)
+    >>> len(forest.predict_proba(X)), predict_class_proba(forest, X).shape  # a list, one array
+    (2, (8, 2))
     """
     with naming(name):
         proba = estimator.predict_proba(X)

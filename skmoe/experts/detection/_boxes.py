@@ -94,6 +94,17 @@ def mask_to_boxes(mask, class_index, *, min_area=1):
     Returns
     -------
     boxes : ndarray of shape (n_components, 5), dtype int64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmoe.datasets import mask_to_boxes
+    >>> mask = np.zeros((6, 8), dtype=bool)
+    >>> mask[1:3, 2:5] = True  # rows 1-2, columns 2-4
+    >>> mask[4, 6] = True
+    >>> mask_to_boxes(mask, class_index=1)
+    array([[1, 2, 1, 5, 3],
+           [1, 6, 4, 7, 5]])
     """
     from scipy import ndimage
 
