@@ -85,7 +85,8 @@ def stratified_partition(y, fractions, *, random_state=None):
     --------
     >>> import numpy as np
     >>> from skmoe.model_selection import stratified_partition
-    >>> train, test = stratified_partition(np.array([0] * 8 + [1] * 4), (0.75, 0.25), random_state=0)
+    >>> y = np.array([0] * 8 + [1] * 4)
+    >>> train, test = stratified_partition(y, (0.75, 0.25), random_state=0)
     >>> train.tolist(), test.tolist()
     ([0, 1, 2, 3, 6, 7, 8, 10, 11], [4, 5, 9])
     """

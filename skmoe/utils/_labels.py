@@ -144,10 +144,10 @@ def check_probabilities(proba, *, name="probabilities"):
     Examples
     --------
     >>> from skmoe.utils import check_probabilities
-    >>> check_probabilities([[0.2, 1.7]], name="scores")
+    >>> check_probabilities([[0.2, 1.7]], name="scores")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
-    ValueError: scores must lie in [0, 1]; found values from 0.2 to 1.7. Pass probabilities (predict_proba), not scores or logits.
+    ValueError: scores must lie in [0, 1]; found values from 0.2 to 1.7. Pass probabilities ...
     """
     try:
         proba = np.asarray(proba, dtype=np.float64)

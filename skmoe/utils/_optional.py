@@ -36,10 +36,10 @@ def import_optional(module_name, *, needed_by):
     >>> from skmoe.utils import import_optional
     >>> import_optional("numpy", needed_by="this example").__name__
     'numpy'
-    >>> import_optional("no_such_package", needed_by="MyExpert")
+    >>> import_optional("no_such_package", needed_by="MyExpert")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
         ...
-    ImportError: MyExpert needs 'no_such_package', which is not installed: pip install no_such_package
+    ImportError: MyExpert needs 'no_such_package', which is not installed: pip install ...
     """
     try:
         return importlib.import_module(module_name)
