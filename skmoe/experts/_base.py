@@ -42,6 +42,37 @@ class BaseImageExpert(ClassifierMixin, BaseEstimator):
         > 0 shows training progress.
 
     Subclasses implement ``fit`` (starting with :meth:`_start_fit`) and ``predict_proba``.
+
+    See Also
+    --------
+    ImageClassifier : the CNN expert.
+    BaseDetector : the base of the detection experts.
+
+    Examples
+    --------
+    A new expert type writes its model, its training step and its scoring; the checks of ``X``
+    and ``y``, ``classes_``, the device, seeding, tags and ``predict`` come from the base:
+
+    >>> import numpy as np
+    >>> from skmoe.datasets import make_steel_defects
+    >>> from skmoe.experts import BaseImageExpert
+    >>> class BrightnessExpert(BaseImageExpert):
+    ...     # Scores each class by how close an image's mean brightness is to the class's.
+    ...     def __init__(self, device="cpu", random_state=None):
+    ...         self.device, self.random_state = device, random_state
+    ...     def fit(self, X, y):
+    ...         source, indicator = self._start_fit(X, y)
+    ...         brightness = source.array.mean(axis=(1, 2, 3))
+    ...         self.means_ = np.array([brightness[column == 1].mean() for column in indicator.T])
+    ...         return self
+    ...     def predict_proba(self, X):
+    ...         brightness = np.asarray(X, dtype=float).reshape(len(X), -1).mean(axis=1)
+    ...         scores = np.exp(-np.abs(brightness[:, None] - self.means_))
+    ...         return scores / scores.sum(axis=1, keepdims=True)
+    >>> X, y = make_steel_defects(100, image_size=32, random_state=0)
+    >>> expert = BrightnessExpert().fit(X, y)
+    >>> expert.predict(X[:3]).shape, expert.classes_.tolist()[0]
+    ((3,), 'background')
     """
 
     _parameter_constraints = {

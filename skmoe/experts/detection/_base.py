@@ -37,6 +37,38 @@ class BaseDetector(BaseImageExpert):
     arrays, sizes the (height, width) of every image, indicator the images' labels) and
     ``_detect(source)`` (one (m_i, 6) array per image, same class indexing, coordinates in the
     image's pixels).
+
+    See Also
+    --------
+    YOLODetector, TorchvisionDetector : the detectors built on it.
+
+    Examples
+    --------
+    A detector that "finds" a box wherever an image is darker than a level, scored by how dark:
+
+    >>> import numpy as np
+    >>> from skmoe.datasets import make_steel_defects
+    >>> from skmoe.experts import BaseDetector
+    >>> class DarkSpotDetector(BaseDetector):
+    ...     def __init__(self, level=60, background_class="auto", min_score=0.0, device="cpu",
+    ...                  random_state=None):
+    ...         self.level, self.background_class = level, background_class
+    ...         self.min_score, self.device, self.random_state = min_score, device, random_state
+    ...     def _train(self, source, boxes, sizes, indicator):
+    ...         self.dark_class_ = 2  # a real model learns from the boxes
+    ...     def _detect(self, source):
+    ...         found = []
+    ...         for image in source.array[..., 0]:
+    ...             rows, cols = np.nonzero(image < self.level)
+    ...             box = [self.dark_class_, cols.min(initial=0), rows.min(initial=0),
+    ...                    cols.max(initial=0) + 1, rows.max(initial=0) + 1, 0.9]
+    ...             found.append(np.array([box]) if rows.size else np.empty((0, 6)))
+    ...         return found
+    >>> X, y, boxes = make_steel_defects(50, image_size=32, class_weights=[1] * 5,
+    ...                                  return_boxes=True, random_state=0)
+    >>> detector = DarkSpotDetector().fit(X, y, boxes=boxes)
+    >>> detector.classes_[detector.background_index_], detector.predict_proba(X[:2]).shape
+    (np.str_('background'), (2, 5))
     """
 
     _parameter_constraints = {
