@@ -9,7 +9,6 @@ cross-validates the vote on validation data without fitting a single expert agai
 """
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -21,24 +20,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skmoe import MultiExpertVotingClassifier
-from skmoe.datasets import make_steel_defects
+from skmoe.datasets import image_statistics, make_steel_defects
 from skmoe.model_selection import train_val_test_split
-
-
-def texture(images):
-    """Intensity and gradient statistics per image: a cheap stand-in for a CNN."""
-    x = np.asarray(images, dtype=np.float32) / 255
-    flat = x.reshape(len(x), -1)
-    return np.column_stack([
-        flat.mean(axis=1), flat.std(axis=1), *np.percentile(flat, [0, 1, 5, 95, 99, 100], axis=1),
-        np.abs(np.diff(x, axis=1)).mean(axis=(1, 2)), np.abs(np.diff(x, axis=2)).mean(axis=(1, 2)),
-    ])
-
 
 X, y = make_steel_defects(2500, image_size=32, random_state=0)
 X_train, X_val, X_test, y_train, y_val, y_test = train_val_test_split(X, y, stratify=y,
                                                                       random_state=0)
-features = FunctionTransformer(texture)
+features = FunctionTransformer(image_statistics)
 experts = [
     ("logreg", make_pipeline(features, StandardScaler(), LogisticRegression(max_iter=2000))),
     ("bayes", make_pipeline(features, GaussianNB())),

@@ -12,28 +12,16 @@ import time
 
 import joblib
 import matplotlib.pyplot as plt
-import numpy as np
 from dask.distributed import Client, LocalCluster
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skmoe import MultiExpertVotingClassifier
-from skmoe.datasets import make_steel_defects
-
-
-def texture(images):
-    """Intensity and gradient statistics per image: a cheap stand-in for a CNN."""
-    x = np.asarray(images, dtype=np.float32) / 255
-    flat = x.reshape(len(x), -1)
-    return np.column_stack([
-        flat.mean(axis=1), flat.std(axis=1), *np.percentile(flat, [0, 1, 5, 95, 99, 100], axis=1),
-        np.abs(np.diff(x, axis=1)).mean(axis=(1, 2)), np.abs(np.diff(x, axis=2)).mean(axis=(1, 2)),
-    ])
-
+from skmoe.datasets import image_statistics, make_steel_defects
 
 X, y = make_steel_defects(3000, image_size=32, random_state=0)
-features = FunctionTransformer(texture)
+features = FunctionTransformer(image_statistics)
 
 
 def ensemble(n_jobs):

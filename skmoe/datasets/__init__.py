@@ -2,6 +2,7 @@
 
 from ..experts.detection._boxes import mask_to_boxes
 from ._common import summarize
+from ._features import image_statistics
 from ._image_folder import load_image_folder
 from ._magnetic_tile import load_magnetic_tile
 from ._neu import NEU_CLASSES, load_neu
@@ -11,6 +12,7 @@ from ._synthetic import DEFAULT_CLASS_WEIGHTS, STEEL_CLASSES, make_steel_defects
 
 __all__ = [
     "DEFAULT_CLASS_WEIGHTS",
+    "image_statistics",
     "NEU_CLASSES",
     "SEVERSTAL_CLASSES",
     "STEEL_CLASSES",
