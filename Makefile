@@ -30,9 +30,12 @@ test: venv
 	$(MAKE) docs
 
 # The documentation site, examples executed, every warning an error; open
-# docs/_build/html/index.html.
+# docs/_build/html/index.html. Then a headless Chromium opens three of its pages
+# (tests/test_docs_site.py; skipped without Chromium) and keeps their screenshots in
+# docs/_build/screenshots/.
 docs: venv
 	HF_HUB_OFFLINE=1 YOLO_OFFLINE=1 $(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+	SKMOE_DOCS_SITE=docs/_build/html $(PY) -m pytest -p no:cacheprovider -p no:xdist -q -rs tests/test_docs_site.py
 
 bench-quick: venv
 	$(PY) benchmarks/bench_search.py --quick

@@ -37,6 +37,16 @@ def data_root():
     return Path(root)
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium (tests/_browser.py); the test skips on a machine without one."""
+    from ._browser import headless_chromium
+
+    driver = headless_chromium()
+    yield driver
+    driver.quit()
+
+
 @pytest.fixture
 def run_benchmark():
     """Run a script of benchmarks/ offline; return its stdout after checking it succeeded."""

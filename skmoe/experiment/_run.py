@@ -53,12 +53,16 @@ def run_experiment(config, *, force=False, log=print):
     log(f"skmoe run: {len(bunch.images)} images of {len(bunch.target_names)} classes "
         f"({config['dataset']['loader']}), {len(kinds)} expert(s), seeds {config['seeds']}, "
         f"output {output}")
-    seeds = []
-    for seed, data, jobs in plans:
+    for seed, data, _ in plans:
         log(f"seed {seed}: train/val/test {len(data.y_train)}/{len(data.y_val)}/"
             f"{len(data.y_test)} images")
-        with _parallel(config) as n_jobs:
-            records = train_missing(jobs, n_jobs=n_jobs, log=log)
+    # Every seed's experts in one pool: with n_jobs > 1 no worker idles at a seed's end.
+    all_jobs = [job for _, _, jobs in plans for job in jobs]
+    with _parallel(config) as n_jobs:
+        all_records = iter(train_missing(all_jobs, n_jobs=n_jobs, log=log))
+    seeds = []
+    for seed, data, jobs in plans:
+        records = {job["name"]: next(all_records) for job in jobs}
         probas = {job["name"]: load_proba(job["folder"]) for job in jobs}
         scorer = Scorer(probas, data.y_val, data.y_test, bunch.target_names,
                         config["ensemble"], {n: r["seconds_per_image"] for n, r in records.items()})
@@ -86,7 +90,7 @@ def _plan(config, bunch, seed, seed_folder):
         defaults = {"random_state": seed, "device": config["device"],
                     "run_dir": str(folder / "run")}
         jobs.append({
-            "name": name, "data": data, "folder": folder,
+            "name": name, "label": f"{name!r} (seed {seed})", "data": data, "folder": folder,
             "expert": build_expert(name, spec, defaults=defaults, background_label=background),
             "fingerprint": fingerprint([spec, seed, config["dataset"], config["device"]]),
         })

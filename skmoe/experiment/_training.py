@@ -18,43 +18,52 @@ WARM_UP_ROWS = 16
 
 
 def train_missing(jobs, *, n_jobs, log=print):
-    """Train every expert whose folder holds no finished record; return all records by name.
+    """Train every expert whose folder holds no finished record; return all records.
 
     Parameters
     ----------
     jobs : list of dict
-        One per expert: ``name``, ``expert`` (unfitted estimator), ``folder``, ``data``
-        (the split's Bunch) and ``fingerprint`` (of its config).
+        One per expert and seed: ``name``, ``label`` (how logs name it, e.g.
+        ``'lite0' (seed 0)``), ``expert`` (unfitted estimator), ``folder``, ``data`` (the
+        split's Bunch) and ``fingerprint`` (of its config).
     n_jobs : int or None
         Experts trained at once through joblib; inside ``joblib.parallel_config(backend=
-        "dask")`` each runs on a dask worker.
+        "dask")`` each runs on a dask worker. All seeds' experts share one pool, so that no
+        worker waits for the last expert of a seed.
+
+    Returns
+    -------
+    records : list of dict
+        One per job, in the order of ``jobs``.
     """
     records, pending = {}, []
-    for job in jobs:
+    for index, job in enumerate(jobs):
         record = load_record(job["folder"])
         if record is not None and record.get("fingerprint") == job["fingerprint"]:
-            log(f"  reusing expert {job['name']!r} (trained {record['finished']}, "
+            log(f"  reusing expert {job['label']} (trained {record['finished']}, "
                 f"{record['fit_seconds']:.1f} s)")
-            records[job["name"]] = record
+            records[index] = record
         else:
-            pending.append(job)
+            pending.append(index)
     if pending:
-        log(f"  training {len(pending)} expert(s): {', '.join(j['name'] for j in pending)}")
+        log(f"  training {len(pending)} expert(s): "
+            f"{', '.join(jobs[i]['label'] for i in pending)}")
     trained = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(train_expert)(job["name"], job["expert"], job["data"], job["folder"],
-                              job["fingerprint"])
-        for job in pending
+        delayed(train_expert)(jobs[i]["name"], jobs[i]["expert"], jobs[i]["data"],
+                              jobs[i]["folder"], jobs[i]["fingerprint"], label=jobs[i]["label"])
+        for i in pending
     )
-    for record in trained:
-        log(f"  trained expert {record['name']!r} in {record['fit_seconds']:.1f} s "
+    for index, record in zip(pending, trained):
+        log(f"  trained expert {jobs[index]['label']} in {record['fit_seconds']:.1f} s "
             f"({record['epochs']} epoch(s)), {record['images_per_second']:.1f} images/s")
-        records[record["name"]] = record
-    return {job["name"]: records[job["name"]] for job in jobs}
+        records[index] = record
+    return [records[index] for index in range(len(jobs))]
 
 
-def train_expert(name, expert, data, folder, fingerprint):
+def train_expert(name, expert, data, folder, fingerprint, label=None):
     """Fit one expert, time it, predict validation and test images, save it all; its record."""
-    print(f"  [{time.strftime('%H:%M:%S')}] training expert {name!r} on {len(data.y_train)} "
+    label = label or repr(name)
+    print(f"  [{time.strftime('%H:%M:%S')}] training expert {label} on {len(data.y_train)} "
           "images", flush=True)
     fit_params = {"boxes": data.boxes_train} if _takes_boxes(expert) else {}
     _reset_peak_memory()

@@ -12,6 +12,9 @@ import numpy as np
 import pytest
 
 from skmoe.experiment import ConfigError, load_config, run_experiment
+from skmoe.experiment._cache import load_record
+
+from .._browser import open_page
 
 ROOT = Path(__file__).resolve().parents[2]
 TOY = "tests.experiment.toy_experts"
@@ -56,6 +59,19 @@ def test_every_model_is_scored_per_seed(finished):
         rows = list(csv.DictReader(handle))
     assert len(rows) == 2 * 7
     assert all(0.5 < float(row["macro_f1"]) <= 1 for row in rows)
+
+
+def test_each_seed_gets_its_own_experts(tmp_path):
+    """All seeds' experts train in one joblib pool; each seed still scores its own."""
+    lines = []
+    config = job(tmp_path, overrides=["n_jobs=2"])
+    result = run_experiment(config, log=lines.append)
+    assert sum(line.startswith("  training 6 expert(s)") for line in lines) == 1
+    for seed in result.seeds:
+        for name, record in seed["records"].items():
+            assert record == load_record(seed["folder"] / "experts" / name)
+    fingerprints = [{r["fingerprint"] for r in seed["records"].values()} for seed in result.seeds]
+    assert not fingerprints[0] & fingerprints[1]
 
 
 def test_plain_vote_is_the_vote_at_one_half(finished):
@@ -108,6 +124,20 @@ def test_html_report_is_self_contained(finished):
     for src in page.images:
         assert src.startswith("data:image/png;base64,")
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_html_report_in_a_browser(finished, browser, tmp_path):
+    """Chromium shows every section and table, and decodes every figure."""
+    _, result = finished
+    page = open_page(browser, result.report["html"], screenshot=tmp_path / "report.png")
+    for heading in ("Test scores", "Per class", "Ensemble size", "Efficiency"):
+        assert heading in page["headings"]
+    assert page["tables"] >= 10
+    assert "Ours 2s" in page["text"]
+    assert len(page["images"]) == len(list((result.output / "figures").glob("*.png")))
+    for image in page["images"]:  # a broken image has naturalWidth 0
+        assert image["complete"] and image["width"] >= 200, image["src"][:40]
+    assert (tmp_path / "report.png").stat().st_size > 20_000
 
 
 def test_markdown_report_links_existing_figures(finished):
@@ -172,8 +202,8 @@ def test_killed_run_resumes_without_retraining_the_finished_expert(tmp_path):
     rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=300)
     assert rerun.returncode == 0, rerun.stderr
-    assert "reusing expert 'forest'" in rerun.stdout
-    assert "training expert 'slow'" in rerun.stdout
+    assert "reusing expert 'forest' (seed 0)" in rerun.stdout
+    assert "training expert 'slow' (seed 0)" in rerun.stdout
     assert (experts / "forest" / "record.json").read_text() == first
     assert (experts / "slow" / "record.json").is_file()
 
