@@ -43,8 +43,9 @@ class ImageClassifier(BaseImageExpert):
     checkpoint_path : str or Path, default=None
         A local torch state dict (loaded with ``weights_only=True``) for the backbone; its
         classifier head is replaced by one for the classes of ``y``.
-    image_size : int, default=224
-        Side of the square images the network sees.
+    image_size : int or (int, int), default=224
+        Side of the square images the network sees, or their (height, width): e.g.
+        ``(256, 1600)`` keeps Severstal's images whole, where a square would squash them.
     in_chans : int, default=None
         Input channels; by default those of the images (1 for grayscale arrays, 3 for RGB; 3
         for paths).
@@ -110,7 +111,7 @@ class ImageClassifier(BaseImageExpert):
         "backbone": [str],
         "pretrained": ["boolean"],
         "checkpoint_path": [str, os.PathLike, None],
-        "image_size": [Interval(Integral, 8, None, closed="left")],
+        "image_size": [Interval(Integral, 8, None, closed="left"), tuple, list],
         "in_chans": [None, Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -192,7 +193,7 @@ class ImageClassifier(BaseImageExpert):
         self.n_channels_ = self._channels(source)
         target = indicator.astype(np.float32) if self.multilabel_ else indicator.argmax(axis=1)
         train, val = self._validation_split(indicator)
-        dataset = partial(_dataset, source=source, image_size=self.image_size,
+        dataset = partial(_dataset, source=source, shape=self._shape(),
                           n_channels=self.n_channels_)
         on_gpu = self.device_.startswith("cuda")
         self.net_ = skorch.NeuralNet(
@@ -260,8 +261,12 @@ class ImageClassifier(BaseImageExpert):
     def _batches(self, source, rows, target=None):
         from ._torch_parts import ImageBatches
 
-        return ImageBatches(rows, target, source=source, image_size=self.image_size,
+        return ImageBatches(rows, target, source=source, shape=self._shape(),
                             n_channels=self.n_channels_, batch_size=self.batch_size)
+
+    def _shape(self):
+        """(height, width) the network sees, from ``image_size``."""
+        return image_shape(self.image_size)
 
     def _channels(self, source):
         if self.in_chans is not None:
@@ -299,7 +304,7 @@ class ImageClassifier(BaseImageExpert):
 
             backbone = backbone.to(memory_format=torch.channels_last)
         data_config = resolve_model_data_config(backbone)  # the backbone's own mean and std
-        preprocess = Preprocess(self.image_size, self.n_channels_, self.augment,
+        preprocess = Preprocess(self._shape(), self.n_channels_, self.augment,
                                 mean=data_config["mean"], std=data_config["std"])
         return ImageNetwork(
             backbone, preprocess, mixed_precision=self._autocast(self.device_),
@@ -364,10 +369,20 @@ def _drop_training_state(net):
     net.train_split = None
 
 
-def _dataset(X, y=None, *, source, image_size, n_channels):
+def image_shape(image_size):
+    """(height, width) from an ``image_size`` parameter: one side, or a (height, width) pair."""
+    pair = (image_size, image_size) if isinstance(image_size, Integral) else tuple(image_size)
+    if len(pair) != 2 or not all(isinstance(side, Integral) and not isinstance(side, bool)
+                                 and side >= 8 for side in pair):
+        raise ValueError(f"image_size={image_size!r}: give one side or a (height, width) pair, "
+                         "each an integer >= 8, e.g. 224 or (256, 1600).")
+    return int(pair[0]), int(pair[1])
+
+
+def _dataset(X, y=None, *, source, shape, n_channels):
     from ._torch_parts import ImageDataset
 
-    return ImageDataset(X, y, source=source, image_size=image_size, n_channels=n_channels)
+    return ImageDataset(X, y, source=source, shape=shape, n_channels=n_channels)
 
 
 def _print_epoch_line(text):

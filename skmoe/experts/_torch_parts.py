@@ -19,18 +19,18 @@ class ImageDataset(torch.utils.data.Dataset):
     while images stay where they are (in memory or on disk).
     """
 
-    def __init__(self, X, y=None, *, source, image_size, n_channels):
+    def __init__(self, X, y=None, *, source, shape, n_channels):
         self.indices = np.asarray(X).ravel()
         self.y = y
         self.source = source
-        self.image_size = image_size
+        self.shape = shape
         self.n_channels = n_channels
 
     def __len__(self):
         return len(self.indices)
 
     def __getitem__(self, i):
-        image = load_image(self.source, int(self.indices[i]), self.image_size, self.n_channels)
+        image = load_image(self.source, int(self.indices[i]), self.shape, self.n_channels)
         target = torch.zeros(0) if self.y is None else torch.as_tensor(self.y[i])
         return image, target
 
@@ -44,11 +44,11 @@ class ImageBatches(torch.utils.data.Dataset):
     copy): per-image indexing and collating halved the throughput of a resnet18 on a GPU.
     """
 
-    def __init__(self, X, y=None, *, source, image_size, n_channels, batch_size):
+    def __init__(self, X, y=None, *, source, shape, n_channels, batch_size):
         self.indices = np.asarray(X).ravel()
         self.y = y
         self.source = source
-        self.image_size = image_size
+        self.shape = shape
         self.n_channels = n_channels
         self.batch_size = batch_size
 
@@ -64,30 +64,32 @@ class ImageBatches(torch.utils.data.Dataset):
                 else self.source.array[rows]
             images = torch.from_numpy(np.ascontiguousarray(batch)).permute(0, 3, 1, 2)
         else:
-            images = torch.stack([read_image(self.source.paths[i], self.image_size,
-                                             self.n_channels) for i in rows])
+            images = torch.stack([read_image(self.source.paths[i], self.shape, self.n_channels)
+                                  for i in rows])
         target = torch.zeros(0) if self.y is None else torch.as_tensor(self.y[part])
         return images, target
 
 
-def load_image(source, index, image_size, n_channels):
+def load_image(source, index, shape, n_channels):
     """Image ``index`` of an ImageSource as a tensor (C, H, W): an array's image as stored
-    (uint8, or float in [0, 1]), a file read as uint8 and resized to ``image_size`` unless
-    None."""
+    (uint8, or float in [0, 1]), a file read as uint8 and resized to ``shape`` (height,
+    width) unless None."""
     if source.array is not None:
         return torch.from_numpy(np.ascontiguousarray(source.array[index])).permute(2, 0, 1)
-    return read_image(source.paths[index], image_size, n_channels)
+    return read_image(source.paths[index], shape, n_channels)
 
 
-def read_image(path, image_size, n_channels):
-    """One image file as a uint8 tensor (C, H, W), resized to ``image_size`` unless None."""
+def read_image(path, shape, n_channels):
+    """One image file as a uint8 tensor (C, H, W), resized to ``shape`` (height, width)
+    unless None."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
             image = image.convert("L" if n_channels == 1 else "RGB")
-            if image_size is not None:
-                image = image.resize((image_size, image_size), Image.BILINEAR)
+            if shape is not None:
+                height, width = shape
+                image = image.resize((width, height), Image.BILINEAR)
             array = np.asarray(image)
     except (UnidentifiedImageError, OSError, ImportError) as exc:
         # ImportError: once ultralytics is imported, PIL.Image.open tries to import pi_heif
@@ -104,11 +106,12 @@ class Preprocess(nn.Module):
     Doing this on whole batches, on the model's device, keeps per-image Python work off the
     hot path. ``mean`` and ``std`` are the backbone's own (timm's data config); one channel
     uses their average. Grayscale images into a 3-channel network are repeated over channels.
+    ``shape`` is the (height, width) the network sees.
     """
 
-    def __init__(self, image_size, n_channels, augment, *, mean, std):
+    def __init__(self, shape, n_channels, augment, *, mean, std):
         super().__init__()
-        self.image_size = image_size
+        self.shape = tuple(shape)
         self.n_channels = n_channels
         self.augment = augment
         mean, std = np.asarray(mean, dtype=np.float32), np.asarray(std, dtype=np.float32)
@@ -123,8 +126,8 @@ class Preprocess(nn.Module):
             x = x / 255.0
         if x.shape[1] != self.n_channels:  # grayscale into an RGB model
             x = x.expand(-1, self.n_channels, -1, -1)
-        if x.shape[-2:] != (self.image_size, self.image_size):
-            x = F.interpolate(x, size=(self.image_size, self.image_size), mode="bilinear",
+        if tuple(x.shape[-2:]) != self.shape:
+            x = F.interpolate(x, size=self.shape, mode="bilinear",
                               align_corners=False, antialias=True)
         if self.training and self.augment:
             x = augment_batch(x)

@@ -31,6 +31,8 @@ CASES = [
          ValueError, "Unknown timm backbone 'resnet_nope'. Close matches"),
     case("image_size too small", lambda: cnn(image_size=4).fit(X, y),
          ValueError, "'image_size' parameter .* range \\[8, inf\\)"),
+    case("image_size a bad pair", lambda: cnn(image_size=(32, 4)).fit(X, y),
+         ValueError, "image_size=\\(32, 4\\): give one side or a \\(height, width\\) pair"),
     case("lr 0", lambda: cnn(lr=0).fit(X, y), ValueError, "'lr' parameter"),
     case("class_weight word", lambda: cnn(class_weight="auto").fit(X, y),
          ValueError, "'class_weight' parameter .* \\{'balanced'\\} or None"),

@@ -132,6 +132,23 @@ def test_paths_of_different_sizes_train(tmp_path):
     assert model.predict_proba(paths).shape == (60, 5)
 
 
+def test_image_size_height_width(tmp_path):
+    """image_size=(height, width): the network sees that shape, from arrays and from files."""
+    from PIL import Image
+
+    X, y = make_steel_defects(40, image_size=32, random_state=0)
+    model = ImageClassifier(**{**TINY, "image_size": (16, 48)}, max_epochs=1,
+                            validation_fraction=0).fit(X, y)
+    seen = []
+    model.net_.module_.backbone.register_forward_hook(
+        lambda module, inputs, output: seen.append(tuple(inputs[0].shape[-2:])))
+    path = str(tmp_path / "wide.png")
+    Image.fromarray(np.zeros((40, 120), dtype=np.uint8)).save(path)
+    assert model.predict_proba(X[:4]).shape == (4, 5)
+    assert model.predict_proba([path]).shape == (1, 5)
+    assert seen == [(16, 48), (16, 48)]
+
+
 def test_memory_stays_flat_with_paths(tmp_path, fitted):
     """Predicting from 2,000 files does not hold them in memory at once."""
     from PIL import Image
