@@ -56,6 +56,20 @@ def test_predict_proba_is_a_distribution(fitted, steel):
                                   fitted.classes_[proba.argmax(axis=1)])
 
 
+def test_compiled_network_predicts_the_same(fitted, steel):
+    """compile=...: the same probabilities; the compiled network is not pickled, but rebuilt."""
+    X_test = steel[2][:70]  # two batches, the second smaller
+    expected = fitted.predict_proba(X_test)
+    # The eager backend traces with torch.compile's front end in seconds; GPU runs use the
+    # default (inductor), measured in benchmarks/bench_experts.py.
+    model = pickle.loads(pickle.dumps(fitted)).set_params(compile={"backend": "eager"})
+    np.testing.assert_allclose(model.predict_proba(X_test), expected, atol=1e-5)
+    assert type(model._inference_network("cpu")).__name__ == "OptimizedModule"
+    restored = pickle.loads(pickle.dumps(model))
+    assert "_compiled" not in vars(restored)
+    np.testing.assert_allclose(restored.predict_proba(X_test), expected, atol=1e-5)
+
+
 def test_rare_class_in_a_small_set():
     """A class with a single image does not break the early-stopping split."""
     X, y = make_steel_defects(40, image_size=32, class_weights=[1] * 5, random_state=4)
