@@ -1,16 +1,22 @@
 """The expert benchmarks' --quick modes run (the benchmarks never rot)."""
 
+import re
+
 import pytest
 
 
 def test_expert_benchmark_quick_mode_runs(run_benchmark):
-    """The expert throughput benchmark's quick mode runs and prints its table."""
+    """The expert speed benchmark's quick mode runs and prints its five tables."""
     for package in ("timm", "skorch", "ultralytics"):
         pytest.importorskip(package)
     out = run_benchmark("bench_experts.py", "--quick")
-    assert "| resnet10t | 64 | cpu |" in out
-    assert "| fasterrcnn_mobilenet_v3_large_320_fpn | 64 | cpu |" in out
-    assert "| yolov8n.yaml | 64 | cpu |" in out
+    assert "| resnet10t | 64x64 | cpu |" in out and "| resnet10t | 32x160 | cpu |" in out
+    assert "| fasterrcnn_mobilenet_v3_large_fpn | 64x320 | cpu |" in out
+    assert "| yolov8n.yaml | 64x320 | cpu |" in out
+    assert "| torchvision.io.decode_jpeg on cpu |" in out
+    assert "| experts in threads (joblib threading) |" in out
+    passed = int(re.search(r"it passed (\d+)%", out).group(1))
+    assert "| hard |" in out and 25 <= passed <= 40
 
 
 @pytest.mark.parametrize("expert, needs", [
