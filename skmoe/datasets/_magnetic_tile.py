@@ -28,7 +28,10 @@ def load_magnetic_tile(root, *, min_area=1, split_file=None, subset=None, return
         Mask components with fewer pixels give no box.
     split_file, subset : see :func:`skmoe.datasets.load_neu`.
     return_masks : bool, default=False
-        Also return ``masks``: one boolean array per image.
+        Also return ``masks``: per image a boolean array (n_classes, height, width) whose
+        channel c marks the defect pixels of class c of ``target_names`` (the image's own
+        class; every channel of a defect-free image is empty), the layout segmentation experts
+        take.
 
     Returns
     -------
@@ -68,7 +71,10 @@ def load_magnetic_tile(root, *, min_area=1, split_file=None, subset=None, return
             boxes.append(mask_to_boxes(mask, class_index, min_area=min_area) if is_defect
                          else np.zeros((0, 5), dtype=np.int64))
             if return_masks:
-                masks.append(mask)
+                planes = np.zeros((len(target_names), *mask.shape), dtype=bool)
+                if is_defect:
+                    planes[class_index] = mask
+                masks.append(planes)
     check_dataset_boxes(images, boxes, image_sizes(images), len(target_names))
     extra = {"masks": masks} if return_masks else {}
     return make_bunch(root, images, labels, target_names, boxes=boxes, background_class=BACKGROUND,

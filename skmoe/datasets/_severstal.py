@@ -46,8 +46,10 @@ def load_severstal(root, *, annotations="train.csv", images=None, min_area=1, on
         What to do with CSV rows (or listed images) whose image file is absent: skip them with
         a warning that counts them, or raise.
     return_masks : bool, default=False
-        Also return ``masks``: per image a (height, width) uint8 array whose bit c-1 marks
-        class c (about 400 kB an image).
+        Also return ``masks``: per image a boolean array (5, height, width) whose channel c
+        marks the pixels of class c of ``target_names`` (channel 0, defect-free, is empty),
+        the layout segmentation experts take: 2 MB an image, so for the full data load a
+        subset, or decode ``rle`` as needed (:func:`rle_decode`).
     check_images : bool, default=True
         Read image headers for their size (else 256 x 1600 is assumed).
     split_file, subset : see :func:`skmoe.datasets.load_neu`.
@@ -99,7 +101,8 @@ def load_severstal(root, *, annotations="train.csv", images=None, min_area=1, on
     for row, (image_id, shape) in enumerate(zip(ids, sizes)):
         image_rle = encodings.get(image_id, {})
         target[row, list(image_rle)] = 1
-        image_boxes, bitmask = [np.zeros((0, 5), dtype=np.int64)], np.zeros(shape, np.uint8)
+        image_boxes = [np.zeros((0, 5), dtype=np.int64)]
+        planes = np.zeros((len(SEVERSTAL_CLASSES), *shape), dtype=bool) if return_masks else None
         for class_index, encoding in sorted(image_rle.items()):
             try:
                 mask = rle_decode(encoding, shape=tuple(shape))
@@ -107,11 +110,11 @@ def load_severstal(root, *, annotations="train.csv", images=None, min_area=1, on
                 raise ValueError(f"{image_id}, class {class_index}: {exc}") from exc
             image_boxes.append(mask_to_boxes(mask, class_index, min_area=min_area))
             if return_masks:
-                bitmask |= mask.astype(np.uint8) << (class_index - 1)
+                planes[class_index] = mask
         boxes.append(np.concatenate(image_boxes))
         rle.append(image_rle)
         if return_masks:
-            masks.append(bitmask)
+            masks.append(planes)
     target[:, 0] = target[:, 1:].sum(axis=1) == 0
     check_dataset_boxes(paths, boxes, sizes, len(SEVERSTAL_CLASSES))
     extra = {"rle": rle, **({"masks": masks} if return_masks else {})}

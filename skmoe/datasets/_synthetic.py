@@ -35,6 +35,7 @@ def make_steel_defects(
     defect_size=None,
     noise=0.04,
     return_boxes=False,
+    return_masks=False,
     random_state=None,
 ):
     """Generate grayscale steel-like images with defects, labels and boxes.
@@ -66,6 +67,10 @@ def make_steel_defects(
         pixels, far edges exclusive (as in torchvision); the class index is a column of the
         classifier's ``classes_`` (the position in :data:`STEEL_CLASSES`). Defect-free images
         have no boxes.
+    return_masks : bool, default=False
+        Also return the defects' pixels: a boolean array (n_samples, 5, height, width) whose
+        channel c marks the pixels of class c (in :data:`STEEL_CLASSES` order; the
+        defect-free channel is empty), the layout segmentation experts take.
     random_state : int, RandomState instance or None, default=None
         Seed for reproducible data.
 
@@ -76,6 +81,7 @@ def make_steel_defects(
     y : ndarray of shape (n_samples,) of str, or (n_samples, 5) of int
         Labels (``max_defects_per_image=1``) or indicator matrix.
     boxes : list of ndarray of shape (m_i, 5), only when ``return_boxes=True``
+    masks : ndarray of shape (n_samples, 5, height, width), only when ``return_masks=True``
 
     Examples
     --------
@@ -105,9 +111,12 @@ def make_steel_defects(
     images = _steel_texture(n_samples, height, width, noise, rng)
     indicator = _draw_labels(n_samples, weights, max_defects_per_image, rng)
     boxes = []
-    for image, labels in zip(images, indicator):
+    masks = np.zeros((n_samples, len(STEEL_CLASSES), height, width), dtype=bool) \
+        if return_masks else None
+    for i, (image, labels) in enumerate(zip(images, indicator)):
         image_boxes = [
-            (class_index, *_DRAW[class_index](image, size_range, rng))
+            (class_index, *_DRAW[class_index](image, size_range, rng,
+                                              None if masks is None else masks[i, class_index]))
             for class_index in np.flatnonzero(labels[1:]) + 1
         ]
         boxes.append(np.array(image_boxes, dtype=np.int64).reshape(-1, 5))
@@ -117,7 +126,7 @@ def make_steel_defects(
         y = np.asarray(STEEL_CLASSES)[indicator.argmax(axis=1)]
     else:
         y = indicator.astype(np.int64)
-    return (X, y, boxes) if return_boxes else (X, y)
+    return (X, y) + ((boxes,) if return_boxes else ()) + ((masks,) if return_masks else ())
 
 
 def _check_image_size(image_size):
@@ -193,14 +202,17 @@ def _place(image, box_h, box_w, rng):
     return rng.randint(0, height - box_h + 1), rng.randint(0, width - box_w + 1)
 
 
-def _paint(image, mask, top, left, delta):
-    """Add ``delta`` to the masked pixels; return the mask's tight box, far edges exclusive."""
+def _paint(image, mask, top, left, delta, painted):
+    """Add ``delta`` to the masked pixels (marking them in ``painted`` unless None); return the
+    mask's tight box, far edges exclusive."""
     rows, cols = np.nonzero(mask)
     image[top + rows, left + cols] += delta
+    if painted is not None:
+        painted[top + rows, left + cols] = True
     return left + cols.min(), top + rows.min(), left + cols.max() + 1, top + rows.max() + 1
 
 
-def _draw_patch(image, size_range, rng):
+def _draw_patch(image, size_range, rng, painted):
     """Irregular dark blob: the union of a few overlapping ellipses."""
     side = rng.randint(size_range[0], size_range[1] + 1)
     top, left = _place(image, side, side, rng)
@@ -211,10 +223,10 @@ def _draw_patch(image, size_range, rng):
     inside = ((yy - centers[:, 0]) / radii[:, 0]) ** 2 + ((xx - centers[:, 1]) / radii[:, 1]) ** 2
     mask = (inside <= 1).any(axis=0)
     mask[side // 2, side // 2] = True  # never empty
-    return _paint(image, mask, top, left, -rng.uniform(0.15, 0.25))
+    return _paint(image, mask, top, left, -rng.uniform(0.15, 0.25), painted)
 
 
-def _draw_scratch(image, size_range, rng):
+def _draw_scratch(image, size_range, rng, painted):
     """Long thin bright line at an angle, across most of the image."""
     height, width = image.shape
     length = rng.uniform(max(size_range[1], 0.5 * min(height, width)), min(height, width) - 1)
@@ -227,10 +239,10 @@ def _draw_scratch(image, size_range, rng):
     cols = np.clip(np.rint(x0 + t * dx), 0, width - 1).astype(np.intp)
     mask = np.zeros((height, width), dtype=bool)
     mask[rows, cols] = True
-    return _paint(image, mask, 0, 0, rng.uniform(0.25, 0.35))
+    return _paint(image, mask, 0, 0, rng.uniform(0.25, 0.35), painted)
 
 
-def _draw_crazing(image, size_range, rng):
+def _draw_crazing(image, size_range, rng, painted):
     """A cluster of thin, slightly wandering vertical cracks."""
     box_h = rng.randint(size_range[0], size_range[1] + 1)
     box_w = rng.randint(size_range[0], size_range[1] + 1)
@@ -242,10 +254,10 @@ def _draw_crazing(image, size_range, rng):
     cols = np.clip(starts[:, None] + np.cumsum(steps, axis=1), 0, box_w - 1)
     rows = np.broadcast_to(np.arange(box_h), cols.shape)
     mask[rows, cols] = True
-    return _paint(image, mask, top, left, -rng.uniform(0.2, 0.3))
+    return _paint(image, mask, top, left, -rng.uniform(0.2, 0.3), painted)
 
 
-def _draw_pits(image, size_range, rng):
+def _draw_pits(image, size_range, rng, painted):
     """Small dark dots scattered in a small area."""
     side = rng.randint(size_range[0], size_range[1] + 1)
     top, left = _place(image, side, side, rng)
@@ -256,7 +268,7 @@ def _draw_pits(image, size_range, rng):
     distance2 = (yy - centers[:, 0]) ** 2 + (xx - centers[:, 1]) ** 2
     mask = (distance2 <= radius**2).any(axis=0)
     mask[side // 2, side // 2] |= not mask.any()
-    return _paint(image, mask, top, left, -rng.uniform(0.3, 0.4))
+    return _paint(image, mask, top, left, -rng.uniform(0.3, 0.4), painted)
 
 
 # Drawing function of each class index in STEEL_CLASSES (0, background, draws nothing).

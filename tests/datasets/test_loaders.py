@@ -115,10 +115,15 @@ def test_magnetic_tile_counts(tiles):
 
 
 def test_magnetic_tile_boxes_cover_masks(tiles):
-    """Every box covers mask pixels, every mask pixel lies in a box, defect-free has none."""
-    for label, boxes, mask in zip(tiles.target, tiles.boxes, tiles.masks):
+    """Every box covers mask pixels, every mask pixel lies in a box, defect-free has none;
+    masks are (n_classes, H, W) with only the image's own class's channel set."""
+    for label, boxes, planes in zip(tiles.target, tiles.boxes, tiles.masks):
+        assert planes.dtype == bool and planes.shape[0] == len(tiles.target_names)
+        own = tiles.target_names.index(label)
+        assert not np.delete(planes, own, axis=0).any()
+        mask = planes[own]
         if label == "MT_Free":
-            assert len(boxes) == 0
+            assert len(boxes) == 0 and not mask.any()
             continue
         covered = np.zeros_like(mask)
         for _, x1, y1, x2, y2 in boxes:
@@ -166,12 +171,14 @@ def test_severstal_rle_round_trip(severstal_root):
 
 def test_severstal_boxes_and_masks_agree(severstal):
     """Boxes lie inside 1600x256 images and each covers pixels of its class's mask."""
-    for row, boxes, bitmask in zip(severstal.target, severstal.boxes, severstal.masks):
-        assert bitmask.shape == (256, 1600)
+    for row, boxes, planes in zip(severstal.target, severstal.boxes, severstal.masks):
+        assert planes.shape == (5, 256, 1600) and planes.dtype == bool
+        assert not planes[0].any()  # the defect-free channel
+        assert planes.any(axis=(1, 2)).tolist()[1:] == row[1:].astype(bool).tolist()
         assert set(boxes[:, 0]) == set(np.flatnonzero(row[1:]) + 1)
         for c, x1, y1, x2, y2 in boxes:
             assert 0 <= x1 < x2 <= 1600 and 0 <= y1 < y2 <= 256
-            assert (bitmask[y1:y2, x1:x2] >> (c - 1) & 1).any()
+            assert planes[c, y1:y2, x1:x2].any()
 
 
 def test_severstal_old_format_and_missing(severstal_root, tmp_path):

@@ -57,6 +57,22 @@ def test_several_defects_per_image():
         assert sorted(image_boxes[:, 0]) == list(np.flatnonzero(row[1:]) + 1)
 
 
+def test_masks_mark_each_defect_inside_its_box():
+    """return_masks: (n, 5, H, W) booleans, the same images; each box is its mask's tight box."""
+    options = dict(n_samples=300, image_size=(24, 40), max_defects_per_image=3, random_state=2)
+    X, y, boxes = make_steel_defects(**options, return_boxes=True)
+    X2, y2, boxes2, masks = make_steel_defects(**options, return_boxes=True, return_masks=True)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    assert masks.shape == (300, 5, 24, 40) and masks.dtype == bool
+    assert not masks[:, 0].any()
+    np.testing.assert_array_equal(masks.any(axis=(2, 3))[:, 1:], y[:, 1:].astype(bool))
+    for image_boxes, planes in zip(boxes2, masks):
+        for c, x1, y1, x2, y2 in image_boxes:
+            rows, cols = np.nonzero(planes[c])
+            assert (x1, y1, x2, y2) == (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
+
+
 def test_deterministic():
     """The same random_state gives the same images, labels and boxes."""
     a = make_steel_defects(100, image_size=24, return_boxes=True, random_state=7)
