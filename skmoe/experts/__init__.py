@@ -1,4 +1,5 @@
-"""Image experts: CNN classifiers (timm + skorch) and object detectors as image-level experts.
+"""Image experts: CNN classifiers (timm + skorch), object detectors and segmentation networks as
+image-level experts.
 
 Importing this package does not import torch or ultralytics: the classes import them when they
 fit or predict.
@@ -6,7 +7,8 @@ fit or predict.
 
 from ._base import BaseImageExpert
 from ._image_classifier import ImageClassifier
+from ._segmentation import SegmentationExpert
 from .detection import BaseDetector, TorchvisionDetector, YOLODetector
 
-__all__ = ["BaseDetector", "BaseImageExpert", "ImageClassifier", "TorchvisionDetector",
-           "YOLODetector"]
+__all__ = ["BaseDetector", "BaseImageExpert", "ImageClassifier", "SegmentationExpert",
+           "TorchvisionDetector", "YOLODetector"]

@@ -146,6 +146,17 @@ class BaseImageExpert(ClassifierMixin, BaseEstimator):
         return tags
 
 
+def network_pickled_on_cpu(state, attribute):
+    """A pickling state whose torch module ``attribute`` is a CPU copy when it lives on a GPU,
+    so that a model trained on a GPU loads on machines without one."""
+    import copy
+
+    network = state.get(attribute)
+    if network is not None and next(network.parameters()).device.type != "cpu":
+        state[attribute] = copy.deepcopy(network).to("cpu")
+    return state
+
+
 def resolve_device(device):
     """"auto" becomes "cuda" when a GPU is present, else "cpu"; an absent GPU is an error."""
     import torch
@@ -161,6 +172,16 @@ def resolve_device(device):
         raise RuntimeError(f"device={device!r} but CUDA is not available here; use device='cpu' "
                            "or 'auto'.")
     return device
+
+
+def image_shape(image_size):
+    """(height, width) from an ``image_size`` parameter: one side, or a (height, width) pair."""
+    pair = (image_size, image_size) if isinstance(image_size, Integral) else tuple(image_size)
+    if len(pair) != 2 or not all(isinstance(side, Integral) and not isinstance(side, bool)
+                                 and side >= 8 for side in pair):
+        raise ValueError(f"image_size={image_size!r}: give one side or a (height, width) pair, "
+                         "each an integer >= 8, e.g. 224 or (256, 1600).")
+    return int(pair[0]), int(pair[1])
 
 
 def inference_device(trained_on):

@@ -15,7 +15,7 @@ from ..utils._global_state import keeps_global_state
 from ..utils._images import check_image_input
 from ..utils._optional import import_optional
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
-from ._base import BaseImageExpert, inference_device
+from ._base import BaseImageExpert, image_shape, inference_device
 
 
 class ImageClassifier(BaseImageExpert):
@@ -395,16 +395,6 @@ def _drop_training_state(net):
     # The datasets hold the training images (arrays of images, or their paths).
     net.dataset = None
     net.train_split = None
-
-
-def image_shape(image_size):
-    """(height, width) from an ``image_size`` parameter: one side, or a (height, width) pair."""
-    pair = (image_size, image_size) if isinstance(image_size, Integral) else tuple(image_size)
-    if len(pair) != 2 or not all(isinstance(side, Integral) and not isinstance(side, bool)
-                                 and side >= 8 for side in pair):
-        raise ValueError(f"image_size={image_size!r}: give one side or a (height, width) pair, "
-                         "each an integer >= 8, e.g. 224 or (256, 1600).")
-    return int(pair[0]), int(pair[1])
 
 
 def _dataset(X, y=None, *, source, shape, n_channels):

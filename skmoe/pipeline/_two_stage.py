@@ -133,7 +133,9 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         **fit_params : dict
             Parameters for the stages' ``fit`` (e.g. ``sample_weight``), routed by
             scikit-learn's metadata routing; the classifier gets the defective rows of
-            sample-aligned ones.
+            sample-aligned ones. ``boxes`` and ``masks`` index classes by this pipeline's
+            ``classes_``; the classifier gets them re-indexed to its own (the defect classes:
+            box class indices shift, the defect-free mask channel is dropped).
 
         Returns
         -------
@@ -171,7 +173,9 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 y_defective = indicator[defective][:, defect_columns]
             else:
                 y_defective = np.asarray(y).ravel()[defective]
-            classifier_params = rows_of_params(X, params["classifier"], np.flatnonzero(defective))
+            classifier_params = _defect_indexed(
+                rows_of_params(X, params["classifier"], np.flatnonzero(defective)),
+                defect_columns)
             self.classifier_ = _fit_stage("classifier", self.classifier, X_defective,
                                           y_defective, classifier_params)
             self._check_classifier_classes()
@@ -355,3 +359,31 @@ def _positive_column(gate):
         f"The gate must be a binary classifier of defective (1) vs defect-free (0); its classes "
         f"are {plain(classes)}. Train a prefit gate on a 0/1 defect indicator."
     )
+
+
+def _defect_indexed(params, defect_columns):
+    """Boxes and masks of the defective images, re-indexed for the defect classifier.
+
+    They index classes by the pipeline's ``classes_``; the classifier knows only the defect
+    classes (its ``classes_`` are ``classes_[defect_columns]``, in that order), so a box's
+    class index becomes its position among them and the masks lose the defect-free channel.
+    """
+    params = dict(params)
+    if "boxes" in params:
+        position = np.full(max(defect_columns) + 1, -1)
+        position[defect_columns] = np.arange(len(defect_columns))
+        boxes = []
+        for image_boxes in params["boxes"]:
+            image_boxes = np.array(image_boxes, dtype=float).reshape(-1, 5)
+            classes = image_boxes[:, 0].astype(np.int64)
+            if ((classes < 0) | (classes >= len(position))).any() or \
+                    (position[classes] < 0).any():
+                raise ValueError("A box of a defective image names the defect-free class or no "
+                                 "class of y: box class indices must be columns of classes_.")
+            image_boxes[:, 0] = position[classes]
+            boxes.append(image_boxes)
+        params["boxes"] = boxes
+    if "masks" in params:
+        params["masks"] = [np.asarray(image_masks)[defect_columns]
+                           for image_masks in params["masks"]]
+    return params

@@ -9,17 +9,33 @@ pytest.importorskip("timm")
 pytest.importorskip("skorch")
 
 from skmoe.datasets import make_steel_defects  # noqa: E402
-from skmoe.experts import ImageClassifier, TorchvisionDetector, YOLODetector  # noqa: E402
+from skmoe.experts import (  # noqa: E402
+    ImageClassifier,
+    SegmentationExpert,
+    TorchvisionDetector,
+    YOLODetector,
+)
 
 from ._table import case, check_case  # noqa: E402
 
-X, y, BOXES = make_steel_defects(20, image_size=32, class_weights=[1] * 5, return_boxes=True,
-                                 random_state=0)
+X, y, BOXES, MASKS = make_steel_defects(20, image_size=32, class_weights=[1] * 5,
+                                        return_boxes=True, return_masks=True, random_state=0)
 
 
 def cnn(**params):
     return ImageClassifier(**{"backbone": "resnet10t", "image_size": 32, "max_epochs": 1,
                               **params})
+
+
+def segmenter(**params):
+    return SegmentationExpert(**{"backbone": "resnet10t", "image_size": 32, "max_epochs": 1,
+                                 **params})
+
+
+def masks_marking_background():
+    masks = MASKS.copy()
+    masks[0, 0, :2, :2] = True
+    return masks
 
 
 def boxes_of(*box):
@@ -107,6 +123,20 @@ CASES = [
     case("box with x1 = x2",
          lambda: TorchvisionDetector().fit(X, y, boxes=boxes_of(1, 5, 0, 5, 5)),
          ValueError, "0 <= x1 < x2 <= width"),
+    case("segmenter without masks", lambda: segmenter().fit(X, y),
+         ValueError, "SegmentationExpert learns from masks: pass fit\\(X, y, masks=...\\)"),
+    case("masks for other images", lambda: segmenter().fit(X, y, masks=MASKS[:5]),
+         ValueError, "masks has 5 entries but X has 20 images"),
+    case("masks without the class channels", lambda: segmenter().fit(X, y, masks=MASKS[:, 1]),
+         ValueError, "masks\\[0\\] has shape \\(32, 32\\); expected \\(5, 32, 32\\)"),
+    case("masks of 0-255", lambda: segmenter().fit(X, y, masks=MASKS * 255),
+         ValueError, "masks\\[0\\] holds values other than 0 and 1"),
+    case("masks marking the defect-free class",
+         lambda: segmenter(background_class="background").fit(X, y,
+                                                               masks=masks_marking_background()),
+         ValueError, "Masks mark pixels of the defect-free class 'background'"),
+    case("segmenter pixel_score 1", lambda: segmenter(pixel_score=1.0).fit(X, y, masks=MASKS),
+         ValueError, "'pixel_score' parameter"),
 ]
 
 

@@ -10,7 +10,7 @@ from sklearn.model_selection import GridSearchCV
 from skmoe import MultiExpertVotingClassifier, TwoStagePipeline
 
 # Every fit of BoxedClassifier records the boxes it got; a module-level list survives clone().
-SEEN = []
+SEEN, RECEIVED = [], []
 
 
 class BoxedClassifier(ClassifierMixin, BaseEstimator):
@@ -22,9 +22,10 @@ class BoxedClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, boxes=None):
         assert boxes is not None, "boxes did not arrive"
         assert len(boxes) == len(X)
-        # Image i carries its own id in its first feature and in its box.
-        assert all(box[0, 0] == row[0] for box, row in zip(boxes, X))
+        # Image i carries its own id in its first feature and as its box's x2 - 1.
+        assert all(box[0, 3] - 1 == row[0] for box, row in zip(boxes, X))
         SEEN.append(len(boxes))
+        RECEIVED.append(boxes)
         self.model_ = LogisticRegression(C=self.C).fit(X, y)
         self.classes_ = self.model_.classes_
         return self
@@ -36,6 +37,7 @@ class BoxedClassifier(ClassifierMixin, BaseEstimator):
 @pytest.fixture
 def routing():
     SEEN.clear()
+    RECEIVED.clear()
     with sklearn.config_context(enable_metadata_routing=True):
         yield
 
@@ -45,7 +47,7 @@ def data():
     rng = np.random.default_rng(0)
     X = np.column_stack([np.arange(120.0), rng.normal(size=(120, 3))])
     y = np.where(X[:, 1] > 0, "pit", "background")
-    boxes = [np.array([[i, 0, 0, 1, 1]]) for i in range(120)]
+    boxes = [np.array([[1, 0, 0, i + 1, 1]]) for i in range(120)]
     return X, y, boxes
 
 
@@ -84,8 +86,13 @@ def test_two_stage_gives_the_classifier_defective_boxes(routing, data):
     X, y, boxes = data
     model = TwoStagePipeline(LogisticRegression(), BoxedClassifier().set_fit_request(boxes=True))
     y3 = np.where(X[:, 2] > 0, y, np.where(y == "pit", "scratch", y))
+    boxes = [np.array([[int(label == "scratch") + 1, 0, 0, i + 1, 1]])
+             for i, label in enumerate(y3)]  # classes_: background, pit, scratch
     model.fit(X, y3, boxes=boxes)
     assert SEEN == [int((y3 != "background").sum())]
+    defective = y3 != "background"
+    got = RECEIVED[-1]  # class indices now columns of the classifier's classes_ (pit, scratch)
+    assert [int(box[0, 0]) for box in got] == (y3[defective] == "scratch").astype(int).tolist()
 
 
 def test_fit_params_without_routing_say_how(data):

@@ -1,6 +1,5 @@
 """TorchvisionDetector: torchvision's Faster R-CNN, RetinaNet or FCOS as an image-level expert."""
 
-import copy
 import os
 from numbers import Integral, Real
 
@@ -8,7 +7,7 @@ from tqdm.auto import tqdm
 
 from ...utils._optional import import_optional
 from ...utils._sklearn_compat import Interval
-from .._base import inference_device
+from .._base import inference_device, network_pickled_on_cpu
 from ._base import BaseDetector
 
 
@@ -189,9 +188,4 @@ class TorchvisionDetector(BaseDetector):
         return tqdm(epochs, desc=f"{type(self).__name__} epochs", disable=not self.verbose)
 
     def __getstate__(self):
-        state = super().__getstate__()
-        network = state.get("network_")
-        if network is not None and next(network.parameters()).device.type != "cpu":
-            # A CPU copy pickles, so a model trained on a GPU loads on machines without one.
-            state["network_"] = copy.deepcopy(network).to("cpu")
-        return state
+        return network_pickled_on_cpu(super().__getstate__(), "network_")

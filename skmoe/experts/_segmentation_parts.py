@@ -1,0 +1,177 @@
+"""Torch pieces of SegmentationExpert: the U-Net, the image-and-mask data, the loss, training.
+
+Imported only when a SegmentationExpert fits or predicts, so ``import skmoe`` stays free of
+torch.
+"""
+
+import math
+import time
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ._torch_parts import load_image
+
+
+class UNet(nn.Module):
+    """A U-Net decoder on a timm encoder (``features_only``): one logit map per defect class.
+
+    Each decoder step upsamples the deeper features to the next skip connection's size,
+    concatenates them and applies two 3x3 convolutions; the last map is upsampled to the input
+    size. ``preprocess`` (resize and normalise, see ``Preprocess``) runs first, on the device.
+    """
+
+    def __init__(self, encoder, preprocess, n_outputs, *, mixed_precision=False):
+        super().__init__()
+        self.preprocess = preprocess
+        self.encoder = encoder
+        self.mixed_precision = mixed_precision
+        channels = encoder.feature_info.channels()
+        blocks, deeper = [], channels[-1]
+        for skip in reversed(channels[:-1]):
+            width = max(16, skip)
+            blocks.append(_double_conv(deeper + skip, width))
+            deeper = width
+        self.decoder = nn.ModuleList(blocks)
+        self.head = nn.Conv2d(deeper, n_outputs, kernel_size=1)
+
+    def forward(self, images):
+        x = self.preprocess(images)
+        size = x.shape[-2:]
+        with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16,
+                            enabled=self.mixed_precision and x.device.type == "cuda"):
+            features = self.encoder(x)
+            y = features[-1]
+            for block, skip in zip(self.decoder, reversed(features[:-1])):
+                y = F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+                y = block(torch.cat([y, skip], dim=1))
+            logits = self.head(y)
+        return F.interpolate(logits.float(), size=size, mode="bilinear", align_corners=False)
+
+
+def _double_conv(n_in, n_out):
+    return nn.Sequential(
+        nn.Conv2d(n_in, n_out, 3, padding=1, bias=False), nn.BatchNorm2d(n_out),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(n_out, n_out, 3, padding=1, bias=False), nn.BatchNorm2d(n_out),
+        nn.ReLU(inplace=True),
+    )
+
+
+def resize_masks(masks, shape):
+    """Boolean masks (..., H, W) as floats at ``shape``: shrinking keeps a pixel where any pixel
+    it covers was set, so that defects a pixel wide survive (nearest-neighbour sampling would
+    drop them); growing repeats pixels."""
+    x = torch.as_tensor(np.asarray(masks), dtype=torch.float32)
+    height, width = x.shape[-2:]
+    if (height, width) == tuple(shape):
+        return x
+    flat = x.reshape(-1, 1, height, width)
+    flat = F.adaptive_max_pool2d(flat, (min(height, shape[0]), min(width, shape[1])))
+    if tuple(flat.shape[-2:]) != tuple(shape):
+        flat = F.interpolate(flat, size=tuple(shape), mode="nearest")
+    return flat.reshape(*x.shape[:-2], *shape)
+
+
+class MaskDataset(torch.utils.data.Dataset):
+    """Images (uint8 tensors) with their defect masks at the network's size."""
+
+    def __init__(self, source, masks, *, shape, n_channels, channels):
+        self.source = source
+        self.masks = masks
+        self.shape = shape
+        self.n_channels = n_channels
+        self.channels = channels  # the mask channels the network predicts (the defects)
+
+    def __len__(self):
+        return len(self.source)
+
+    def __getitem__(self, i):
+        # Files are read at the network's size; arrays come at their own (one size for all),
+        # which the network's preprocessing resizes on the device.
+        image = load_image(self.source, i, self.shape, self.n_channels)
+        return image, resize_masks(np.asarray(self.masks[i])[self.channels], self.shape)
+
+
+def segmentation_loss(logits, masks):
+    """Pixel binary cross-entropy plus the soft Dice loss of each defect class.
+
+    Defects cover a tiny share of the pixels: cross-entropy alone is content to predict none,
+    the Dice term counts each class's overlap whatever its size. Classes absent from the whole
+    batch have no overlap to count and are left out of the Dice term.
+    """
+    bce = F.binary_cross_entropy_with_logits(logits, masks)
+    proba = torch.sigmoid(logits)
+    intersection = (proba * masks).sum(dim=(0, 2, 3))
+    total = proba.sum(dim=(0, 2, 3)) + masks.sum(dim=(0, 2, 3))
+    present = masks.sum(dim=(0, 2, 3)) > 0
+    if not present.any():
+        return bce
+    dice = 1 - (2 * intersection[present] + 1) / (total[present] + 1)
+    return bce + dice.mean()
+
+
+def flip_pairs(images, masks):
+    """The same random horizontal and vertical flips of each image and its masks."""
+    n = images.shape[0]
+    for dim in (-1, -2):
+        flip = torch.rand(n, 1, 1, 1, device=images.device) < 0.5
+        images = torch.where(flip, images.flip(dim), images)
+        masks = torch.where(flip, masks.flip(dim), masks)
+    return images, masks
+
+
+def train(network, loader, *, device, lr, weight_decay, max_epochs, augment, history,
+          progress):
+    """SGD with momentum 0.9 and cosine annealing of the rate over every step.
+
+    Every epoch adds a row to ``history`` (a skorch History: epoch, train_loss, lr, dur), as
+    the other experts' training does; ``progress`` wraps the range of epochs.
+    """
+    params = [p for p in network.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer,
+                                                           T_max=max_epochs * len(loader))
+    network.to(device).train()
+    epochs = progress(range(max_epochs))
+    for epoch in epochs:
+        start, total = time.perf_counter(), 0.0
+        for images, masks in loader:
+            images = images.to(device, non_blocking=True)
+            masks = masks.to(device, non_blocking=True)
+            if augment:
+                images, masks = flip_pairs(images, masks)
+            loss = segmentation_loss(network(images), masks)
+            if not torch.isfinite(loss):
+                raise FloatingPointError("The segmentation loss became infinite or NaN; "
+                                         "lower lr.")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            total += float(loss.detach())
+        history.new_epoch()
+        history.record("epoch", epoch + 1)
+        history.record("train_loss", total / len(loader))
+        history.record("lr", optimizer.param_groups[0]["lr"])
+        history.record("dur", time.perf_counter() - start)
+        epochs.set_postfix(loss=f"{history[-1, 'train_loss']:.4f}")
+
+
+def image_scores(network, loader, *, device, pixel_score):
+    """Per image and defect class, one score from its pixel probabilities: the largest
+    (``pixel_score="max"``) or the ``pixel_score`` quantile."""
+    network.to(device).eval()
+    scores = []
+    with torch.inference_mode():
+        for images, _ in loader:
+            proba = torch.sigmoid(network(images.to(device, non_blocking=True)))
+            pixels = proba.flatten(start_dim=2)
+            if pixel_score == "max":
+                scores.append(pixels.amax(dim=2).cpu())
+            else:  # kthvalue, unlike torch.quantile, takes maps of any size
+                k = min(pixels.shape[2], max(1, math.ceil(pixel_score * pixels.shape[2])))
+                scores.append(pixels.kthvalue(k, dim=2).values.cpu())
+    return torch.cat(scores).numpy().astype(np.float64)
