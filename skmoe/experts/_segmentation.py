@@ -5,7 +5,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
-from tqdm.auto import tqdm
 
 from ..utils._fit_state import unfitted_on_error
 from ..utils._global_state import keeps_global_state
@@ -60,8 +59,10 @@ class SegmentationExpert(BaseImageExpert):
     background_class : "auto", label or None, default="auto"
         The defect-free class. "auto": the one class whose mask channel is empty in every
         image. None: every class is a defect class.
-    device, mixed_precision, num_workers, random_state, verbose
+    device, mixed_precision, num_workers, random_state
         As in :class:`~skmoe.experts.BaseImageExpert`.
+    verbose : int, default=0
+        > 0 prints one line per epoch (loss, learning rate, seconds).
 
     Attributes
     ----------
@@ -182,9 +183,7 @@ class SegmentationExpert(BaseImageExpert):
         self.history_ = History()
         parts.train(network, loader, device=self.device_, lr=self.lr,
                     weight_decay=self.weight_decay, max_epochs=self.max_epochs,
-                    augment=self.augment, history=self.history_,
-                    progress=lambda epochs: tqdm(epochs, desc="SegmentationExpert epochs",
-                                                 disable=not self.verbose))
+                    augment=self.augment, history=self.history_, on_epoch=self._report_epoch)
         self.network_ = network
         return self
 
@@ -222,6 +221,12 @@ class SegmentationExpert(BaseImageExpert):
         if self.background_index_ is not None:
             proba[:, self.background_index_] = 1.0 - scores.max(axis=1)
         return proba
+
+    def _report_epoch(self, row):
+        """One plain line per epoch with ``verbose`` (no control codes: fit for log files)."""
+        if self.verbose:
+            print(f"  epoch {row['epoch']:3d}  train_loss {row['train_loss']:.4f}  "
+                  f"lr {row['lr']:.5f}  {row['dur']:.1f} s", flush=True)
 
     def __getstate__(self):
         return network_pickled_on_cpu(super().__getstate__(), "network_")

@@ -124,19 +124,18 @@ def flip_pairs(images, masks):
 
 
 def train(network, loader, *, device, lr, weight_decay, max_epochs, augment, history,
-          progress):
+          on_epoch):
     """SGD with momentum 0.9 and cosine annealing of the rate over every step.
 
     Every epoch adds a row to ``history`` (a skorch History: epoch, train_loss, lr, dur), as
-    the other experts' training does; ``progress`` wraps the range of epochs.
+    the other experts' training does, then calls ``on_epoch(row)``.
     """
     params = [p for p in network.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer,
                                                            T_max=max_epochs * len(loader))
     network.to(device).train()
-    epochs = progress(range(max_epochs))
-    for epoch in epochs:
+    for epoch in range(max_epochs):
         start, total = time.perf_counter(), 0.0
         for images, masks in loader:
             images = images.to(device, non_blocking=True)
@@ -157,7 +156,7 @@ def train(network, loader, *, device, lr, weight_decay, max_epochs, augment, his
         history.record("train_loss", total / len(loader))
         history.record("lr", optimizer.param_groups[0]["lr"])
         history.record("dur", time.perf_counter() - start)
-        epochs.set_postfix(loss=f"{history[-1, 'train_loss']:.4f}")
+        on_epoch(history[-1])
 
 
 def image_scores(network, loader, *, device, pixel_score):

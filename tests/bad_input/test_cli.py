@@ -43,6 +43,10 @@ CASES = [
     ("dataset root missing", JOB.replace('loader = "synthetic"\nn_samples = 60',
                                          'loader = "neu"\nroot = "no/such/folder"'), [],
      "Dataset root 'no/such/folder' does not exist"),
+    ("segmenter on a dataset without masks",
+     JOB.replace('loader = "synthetic"\nn_samples = 60', 'loader = "neu"\nroot = "no/such"')
+     .replace('"classifier"', '"segmenter"'), [],
+     "a segmenter expert trains on masks, and the 'neu' dataset has none"),
     ("summary of a missing root", None, ["summary", "neu", "no/such/neu"],
      "Dataset root 'no/such/neu' does not exist"),
 ]

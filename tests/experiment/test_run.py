@@ -240,3 +240,31 @@ def test_a_class_missing_from_the_test_images_is_still_reported(tmp_path):
     report = result.seeds[0]["reports"]["forest"]
     assert report.target_names == ("background", "crazing", "patches", "pits", "scratches")
     assert 0 in report.support
+
+
+def test_segmenters_train_on_the_dataset_masks(tmp_path):
+    """A segmenter, alone and as a two-stage expert's classifier, gets the masks it needs."""
+    pytest.importorskip("timm")
+    segmenter = 'type = "segmenter", backbone = "resnet10t", image_size = 24, max_epochs = 1'
+    text = f"""
+seeds = [0]
+[dataset]
+loader = "synthetic"
+n_samples = 200
+image_size = 24
+[experts.forest]
+type = "{TOY}:texture_forest"
+[experts.seg]
+{segmenter.replace(", ", chr(10))}
+[experts.gated_seg]
+type = "two-stage"
+gate = {{ type = "{TOY}:texture_logreg" }}
+classifier = {{ {segmenter} }}
+"""
+    lines = []
+    result = run_experiment(job(tmp_path, text), log=lines.append)
+    seed = result.seeds[0]
+    assert seed["ensembles"]["Ours 1s"]["experts"] == ["forest", "seg"]
+    assert seed["ensembles"]["Ours 2s"]["experts"] == ["gated_seg"]
+    assert seed["records"]["seg"]["epochs"] == 1
+    assert seed["records"]["gated_seg"]["epochs"] == 1  # the segmenter's one epoch
