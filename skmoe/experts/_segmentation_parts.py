@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._torch_parts import load_image
+from ._torch_parts import load_image, record_epoch
 
 
 class UNet(nn.Module):
@@ -151,11 +151,8 @@ def train(network, loader, *, device, lr, weight_decay, max_epochs, augment, his
             optimizer.step()
             scheduler.step()
             total += float(loss.detach())
-        history.new_epoch()
-        history.record("epoch", epoch + 1)
-        history.record("train_loss", total / len(loader))
-        history.record("lr", optimizer.param_groups[0]["lr"])
-        history.record("dur", time.perf_counter() - start)
+        record_epoch(history, epoch + 1, loss=total / len(loader),
+                     lr=optimizer.param_groups[0]["lr"], seconds=time.perf_counter() - start)
         on_epoch(history[-1])
 
 

@@ -174,6 +174,16 @@ class ImageNetwork(nn.Module):
         return logits.float()
 
 
+def record_epoch(history, epoch, *, loss, lr, seconds):
+    """One epoch's row of a training ``history`` (a skorch History), in the columns every
+    expert's history shares: epoch (from 1), train_loss, lr, dur."""
+    history.new_epoch()
+    history.record("epoch", epoch)
+    history.record("train_loss", loss)
+    history.record("lr", lr)
+    history.record("dur", seconds)
+
+
 def read_state_dict(path):
     """A state dict from a local file (``weights_only``), unwrapped from common containers."""
     if not Path(path).is_file():

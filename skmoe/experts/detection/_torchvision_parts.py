@@ -14,7 +14,7 @@ from torchvision.models.detection.rpn import RegionProposalNetwork
 from torchvision.ops import sigmoid_focal_loss
 from torchvision.transforms import v2
 
-from .._torch_parts import load_image
+from .._torch_parts import load_image, record_epoch
 
 # Detection families whose builders take num_classes, min_size and max_size and whose training
 # needs boxes only (Mask / Keypoint R-CNN need masks, SSD a fixed size).
@@ -193,11 +193,8 @@ def train(model, loader, *, device, lr, weight_decay, max_epochs, mixed_precisio
             optimizer.step()
             scheduler.step()
             total += float(loss.detach())
-        history.new_epoch()
-        history.record("epoch", epoch + 1)
-        history.record("train_loss", total / len(loader))
-        history.record("lr", optimizer.param_groups[0]["lr"])
-        history.record("dur", time.perf_counter() - start)
+        record_epoch(history, epoch + 1, loss=total / len(loader),
+                     lr=optimizer.param_groups[0]["lr"], seconds=time.perf_counter() - start)
         epochs.set_postfix(loss=f"{history[-1, 'train_loss']:.4f}")
 
 
