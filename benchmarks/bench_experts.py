@@ -18,6 +18,8 @@ Five tables, each measured in this one process on one device:
    and with the experts in threads.
 5. Hard gating: ``TwoStagePipeline`` on a set that is 70% defect-free, soft (the classifier sees
    every image) against hard (only the images the gate passes).
+6. Segmentation experts (``SegmentationExpert``, a U-Net on the first backbone): first call and
+   steady ``predict_proba`` against the bare U-Net on ready device tensors.
 
     python benchmarks/bench_experts.py --device cuda          # the GPU tables (issue 13)
     python benchmarks/bench_experts.py --device cuda --backbones resnet18 --no-compile
@@ -43,9 +45,15 @@ from sklearn.frozen import FrozenEstimator  # noqa: E402
 from skmoe import MultiExpertVotingClassifier, TwoStagePipeline  # noqa: E402
 from skmoe.datasets import make_steel_defects  # noqa: E402
 from skmoe.experiment._training import _peak_memory_mib, _reset_peak_memory  # noqa: E402
-from skmoe.experts import ImageClassifier, TorchvisionDetector, YOLODetector  # noqa: E402
+from skmoe.experts import (  # noqa: E402
+    ImageClassifier,
+    SegmentationExpert,
+    TorchvisionDetector,
+    YOLODetector,
+)
 
 FULL = {
+    # The first is the two-stage gate, the last its classifier: the cheaper one first.
     "backbones": ["resnet18", "resnet101", "efficientnet_b3", "convnext_small", "vgg19"],
     # (height, width), images, batch size
     "sizes": [((224, 224), 4096, 256), ((256, 1600), 512, 32)],
@@ -57,7 +65,8 @@ FULL = {
     "runs": 3,
 }
 QUICK = {
-    "backbones": ["resnet10t", "mobilenetv3_small_050"],
+    # The first is the two-stage gate, the last its classifier: the cheaper one first.
+    "backbones": ["mobilenetv3_small_050", "resnet10t"],
     "sizes": [((64, 64), 64, 32), ((32, 160), 32, 16)],
     "detectors": [("yolo", "yolov8n.yaml"), ("torchvision", "fasterrcnn_mobilenet_v3_large_fpn")],
     "detector_images": ((64, 320), 24, 8),
@@ -170,6 +179,47 @@ def print_classifier_table(rows):
               f"{r['bare']:.1f} | {r['steady'] / r['bare']:.2f}x | {r['compiled']:.1f} | "
               f"{r['compiled'] / r['bare']:.2f}x | {r['compile_first']:.1f} | "
               f"{r['peak_mib']:.0f} |")
+
+
+# --- 6. segmentation experts -------------------------------------------------------------
+
+def measure_segmenter(backbone, shape, n, batch_size, *, device, runs):
+    """One row of table 6: predict_proba against the bare U-Net (no preprocessing, no
+    scoring beyond the per-class maximum) on ready device tensors."""
+    X, y, masks = make_steel_defects(n, image_size=shape, class_weights=[1] * 5,
+                                     return_masks=True, random_state=0)
+    model = SegmentationExpert(backbone, image_size=shape, batch_size=batch_size, max_epochs=1,
+                               device=device, random_state=0)
+    model.fit(X[:2 * batch_size], y[:2 * batch_size], masks=masks[:2 * batch_size])
+    row = {"backbone": backbone, "size": f"{shape[0]}x{shape[1]}", "device": model.device_}
+    row["first"] = images_per_second(lambda: model.predict_proba(X), n, device)
+    row["steady"] = best_of(runs, lambda: model.predict_proba(X), n, device)
+    row["peak_mib"] = peak_mib(lambda: model.predict_proba(X))
+    network = model.network_.to(device).eval()
+    with torch.inference_mode():
+        ready = network.preprocess(torch.from_numpy(X)[:, None].to(device))
+    preprocess, network.preprocess = network.preprocess, torch.nn.Identity()
+    try:
+        def forward():
+            with torch.inference_mode():
+                for i in range(0, n, batch_size):
+                    torch.sigmoid(network(ready[i:i + batch_size])).flatten(2).amax(dim=2)
+
+        forward()
+        row["bare"] = best_of(runs, forward, n, device)
+    finally:
+        network.preprocess = preprocess
+    return row
+
+
+def print_segmenter_table(rows):
+    print("| segmenter (U-Net encoder) | size | device | first call img/s | steady img/s | "
+          "first/steady | bare img/s | steady/bare | peak MiB |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['backbone']} | {r['size']} | {r['device']} | {r['first']:.1f} | "
+              f"{r['steady']:.1f} | {r['first'] / r['steady']:.2f} | {r['bare']:.1f} | "
+              f"{r['steady'] / r['bare']:.2f}x | {r['peak_mib']:.0f} |")
 
 
 # --- 2. detectors ------------------------------------------------------------------------
@@ -397,7 +447,13 @@ def main(argv=None):
     print(f"\nTable 5. Two-stage ({gate} gate, {classifier} classifier) on a set 70% "
           f"defect-free; gate_threshold set where the gate passes 30%: it passed {passed:.0%}\n")
     print(f"| gating | images/s |\n|---|---:|\n| soft | {soft:.1f} |\n| hard | {hard:.1f} |")
-    print(f"\nhard gating saves {1 - soft / hard:.0%} of the time")
+    print(f"\nhard gating runs at {hard / soft:.2f}x the images/s of soft gating")
+
+    segmenter_rows = [measure_segmenter(plan["backbones"][0], shape, n, batch_size,
+                                        device=device, runs=runs)
+                      for shape, n, batch_size in plan["sizes"]]
+    print("\nTable 6. Segmentation experts: predict_proba against the bare U-Net\n")
+    print_segmenter_table(segmenter_rows)
     return 0
 
 

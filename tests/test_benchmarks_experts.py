@@ -6,7 +6,7 @@ import pytest
 
 
 def test_expert_benchmark_quick_mode_runs(run_benchmark):
-    """The expert speed benchmark's quick mode runs and prints its five tables."""
+    """The expert speed benchmark's quick mode runs and prints its six tables."""
     for package in ("timm", "skorch", "ultralytics"):
         pytest.importorskip(package)
     out = run_benchmark("bench_experts.py", "--quick")
@@ -17,6 +17,7 @@ def test_expert_benchmark_quick_mode_runs(run_benchmark):
     assert "| experts in threads (joblib threading) |" in out
     passed = int(re.search(r"it passed (\d+)%", out).group(1))
     assert "| hard |" in out and 25 <= passed <= 40
+    assert "| mobilenetv3_small_050 | 32x160 | cpu |" in out.split("Table 6.")[1]
 
 
 @pytest.mark.parametrize("expert, needs", [
