@@ -86,7 +86,8 @@ class SegmentationExpert(BaseImageExpert):
     --------
     >>> from skmoe.datasets import make_steel_defects
     >>> from skmoe.experts import SegmentationExpert
-    >>> X, y, masks = make_steel_defects(60, image_size=32, return_masks=True, random_state=0)
+    >>> X, y, masks = make_steel_defects(60, image_size=32, class_weights=[1] * 5,
+    ...                                  return_masks=True, random_state=0)
     >>> expert = SegmentationExpert("resnet10t", image_size=32, max_epochs=1, random_state=0)
     >>> expert.fit(X, y, masks=masks).predict_proba(X[:2]).shape
     (2, 5)
@@ -293,7 +294,8 @@ def check_masks(masks, sizes, n_classes):
         if image_masks.shape != expected:
             raise ValueError(f"masks[{i}] has shape {image_masks.shape}; expected {expected}: "
                              "one channel per class of classes_, at the image's (height, "
-                             "width).")
+                             "width). A class of the dataset that no image of y has is not "
+                             "in classes_: drop its channel.")
         if image_masks.dtype != bool:
             if not np.isin(image_masks, (0, 1)).all():
                 raise ValueError(f"masks[{i}] holds values other than 0 and 1; give boolean "
