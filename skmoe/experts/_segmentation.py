@@ -26,7 +26,7 @@ class SegmentationExpert(BaseImageExpert):
     same resolution misses: it is told where they are.
 
     Training: binary cross-entropy per pixel plus the soft Dice loss of each defect class
-    (defects cover a tiny share of the pixels), SGD with momentum 0.9 and cosine annealing, for
+    (defects cover a tiny share of the pixels), AdamW with cosine annealing, for
     ``max_epochs`` (no held-out part). Masks go in as ``fit(X, y, masks=...)``: per image a
     boolean array (n_classes, H, W) whose channel c marks the pixels of class c of
     ``classes_`` (the defect-free channel empty), the layout ``load_magnetic_tile``,
@@ -47,9 +47,10 @@ class SegmentationExpert(BaseImageExpert):
     in_chans : int, default=None
         Input channels; by default those of the images (1 for grayscale arrays, 3 for paths).
     batch_size : int, default=16
-    lr : float, default=0.01
-        SGD learning rate.
+    lr : float, default=0.001
+        AdamW learning rate.
     weight_decay : float, default=1e-4
+        AdamW's decoupled weight decay.
     max_epochs : int, default=40
     augment : bool, default=False
         The same random horizontal and vertical flips of each image and its masks.
@@ -114,7 +115,7 @@ class SegmentationExpert(BaseImageExpert):
         image_size=256,
         in_chans=None,
         batch_size=16,
-        lr=0.01,
+        lr=0.001,
         weight_decay=1e-4,
         max_epochs=40,
         augment=False,

@@ -9,6 +9,8 @@ _EXTRA_OF = {
     "timm": "torch",
     "skorch": "torch",
     "PIL": "torch",
+    "torchmetrics": "torch",
+    "pycocotools": "torch",
     "ultralytics": "yolo",
     "dask": "dask",
     "distributed": "dask",

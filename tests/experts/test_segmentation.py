@@ -17,7 +17,7 @@ pytest.importorskip("skorch")
 from skmoe.experts import ImageClassifier, SegmentationExpert  # noqa: E402
 from skmoe.experts._segmentation_parts import resize_masks  # noqa: E402
 
-TINY = dict(backbone="resnet10t", image_size=32, batch_size=32, lr=0.05, random_state=0)
+TINY = dict(backbone="resnet10t", image_size=32, batch_size=32, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +30,15 @@ def steel():
 @pytest.fixture(scope="module")
 def fitted(steel):
     X, y, masks = steel[0]
-    return SegmentationExpert(**TINY, max_epochs=15).fit(X, y, masks=masks)
+    return SegmentationExpert(**TINY, max_epochs=8).fit(X, y, masks=masks)
 
 
 def test_learns_the_defects_from_their_masks(fitted, steel):
     """Far above chance (0.2) on held-out synthetic steel; the empty channel is defect-free."""
     X_test, y_test = steel[1]
     assert fitted.classes_[fitted.background_index_] == "background"
-    assert fitted.score(X_test, y_test) > 0.7
-    assert [row["epoch"] for row in fitted.history_] == list(range(1, 16))
+    assert fitted.score(X_test, y_test) > 0.8  # 0.89 after 6 epochs, 0.935 after 10
+    assert [row["epoch"] for row in fitted.history_] == list(range(1, 9))
 
 
 def test_image_scores_come_from_the_pixels(fitted, steel):

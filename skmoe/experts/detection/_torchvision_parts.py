@@ -19,12 +19,16 @@ from .._torch_parts import load_image, record_epoch
 # Detection families whose builders take num_classes, min_size and max_size and whose training
 # needs boxes only (Mask / Keypoint R-CNN need masks, SSD a fixed size).
 FAMILIES = ("fasterrcnn", "retinanet", "fcos")
+# "cascadercnn_<name>": the Faster R-CNN "fasterrcnn_<name>" with Cascade R-CNN's box heads.
+CASCADE, FASTER = "cascadercnn_", "fasterrcnn_"
 
 
 def supported_architectures():
-    """torchvision detection builders TorchvisionDetector can train."""
+    """torchvision detection builders TorchvisionDetector can train, and their cascades."""
     names = torchvision.models.list_models(module=torchvision.models.detection)
-    return sorted(n for n in names if n.startswith(FAMILIES))
+    builders = [n for n in names if n.startswith(FAMILIES)]
+    cascades = [CASCADE + n.removeprefix(FASTER) for n in builders if n.startswith(FASTER)]
+    return sorted(builders + cascades)
 
 
 def build_model(architecture, n_classes, *, min_size, max_size, model_kwargs):
@@ -32,10 +36,17 @@ def build_model(architecture, n_classes, *, min_size, max_size, model_kwargs):
     if architecture not in supported_architectures():
         raise ValueError(f"architecture={architecture!r} is not a supported torchvision "
                          f"detector; choose one of {supported_architectures()}.")
-    return torchvision.models.get_model(
-        architecture, weights=None, weights_backbone=None, num_classes=n_classes + 1,
+    cascade = architecture.startswith(CASCADE)
+    builder = FASTER + architecture.removeprefix(CASCADE) if cascade else architecture
+    model = torchvision.models.get_model(
+        builder, weights=None, weights_backbone=None, num_classes=n_classes + 1,
         min_size=min_size, max_size=max_size, **(model_kwargs or {}),
     )
+    if cascade:
+        from ._cascade import CascadeRoIHeads
+
+        model.roi_heads = CascadeRoIHeads(model.roi_heads, n_classes + 1)
+    return model
 
 
 class FocalLossRPN(RegionProposalNetwork):
