@@ -8,9 +8,9 @@ Five tables, each measured in this one process on one device:
    ready device tensors (already resized and normalised; same weights, batch size, channels-last
    layout and bf16 autocast on a GPU); with ``compile=True`` too; peak memory of the steady
    call. Targets: steady >= 0.9x bare, first call within 2x of steady.
-2. Detectors: ``predict_proba`` (first and steady) against the bare model's own prediction on
-   ready inputs (ultralytics' ``predict`` on BGR arrays; the torchvision model on float device
-   tensors), same weights, batch size and score threshold.
+2. Detectors (YOLO, Faster R-CNN and its cascade): ``predict_proba`` (first and steady) against
+   the bare model's own prediction on ready inputs (ultralytics' ``predict`` on BGR arrays; the
+   torchvision model on float device tensors), same weights, batch size and score threshold.
 3. Decoding JPEG files: PIL in DataLoader workers against ``torchvision.io.decode_jpeg`` (on the
    GPU when there is one).
 4. The ensemble: ``MultiExpertVotingClassifier.predict`` over the classifiers of table 1 (frozen)
@@ -58,7 +58,8 @@ FULL = {
     # (height, width), images, batch size
     "sizes": [((224, 224), 4096, 256), ((256, 1600), 512, 32)],
     "detectors": [("yolo", "yolov8n.yaml"), ("yolo", "yolo11n.yaml"),
-                  ("torchvision", "fasterrcnn_resnet50_fpn")],
+                  ("torchvision", "fasterrcnn_resnet50_fpn"),
+                  ("torchvision", "cascadercnn_resnet50_fpn")],
     "detector_images": ((256, 1600), 128, 8),
     "workers": 8,
     "gate_training_images": 600,
@@ -68,7 +69,8 @@ QUICK = {
     # The first is the two-stage gate, the last its classifier: the cheaper one first.
     "backbones": ["mobilenetv3_small_050", "resnet10t"],
     "sizes": [((64, 64), 64, 32), ((32, 160), 32, 16)],
-    "detectors": [("yolo", "yolov8n.yaml"), ("torchvision", "fasterrcnn_mobilenet_v3_large_fpn")],
+    "detectors": [("yolo", "yolov8n.yaml"), ("torchvision", "fasterrcnn_mobilenet_v3_large_fpn"),
+                  ("torchvision", "cascadercnn_mobilenet_v3_large_fpn")],
     "detector_images": ((64, 320), 24, 8),
     "workers": 2,
     "gate_training_images": 100,

@@ -12,6 +12,7 @@ def test_expert_benchmark_quick_mode_runs(run_benchmark):
     out = run_benchmark("bench_experts.py", "--quick")
     assert "| resnet10t | 64x64 | cpu |" in out and "| resnet10t | 32x160 | cpu |" in out
     assert "| fasterrcnn_mobilenet_v3_large_fpn | 64x320 | cpu |" in out
+    assert "| cascadercnn_mobilenet_v3_large_fpn | 64x320 | cpu |" in out
     assert "| yolov8n.yaml | 64x320 | cpu |" in out
     assert "| torchvision.io.decode_jpeg on cpu |" in out
     assert "| experts in threads (joblib threading) |" in out
@@ -29,6 +30,16 @@ def test_neu_expert_quick_mode_runs(data_root, run_benchmark, expert, needs):
     pytest.importorskip(needs)
     out = run_benchmark("neu_expert.py", "--quick", *expert, "--data", str(data_root))
     assert "NEU-DET test accuracy:" in out
+
+
+def test_compare_detectors_quick_mode_runs(data_root, run_benchmark):
+    """Faster against Cascade R-CNN on NEU-DET: both train and get an accuracy and a mAP."""
+    pytest.importorskip("torchmetrics")
+    out = run_benchmark("compare_detectors.py", "--quick", "--data", str(data_root))
+    for architecture in ("fasterrcnn_mobilenet_v3_large_fpn", "cascadercnn_mobilenet_v3_large_fpn"):
+        row = re.search(rf"\| {architecture} \| \d+ \| ([\d.]+) \| [\d.]+ \| ([\d.]+) \|", out)
+        assert row, out
+        assert 0 <= float(row.group(1)) <= 1 and 0 <= float(row.group(2)) <= 1
 
 
 def test_synthetic_detectors_quick_mode_runs(run_benchmark):

@@ -3,6 +3,16 @@
 from skmoe.experts import ImageClassifier, TorchvisionDetector, YOLODetector
 
 
+def save_images(images, folder):
+    """Write uint8 image arrays as PNG files ``0.png, 1.png, ...`` in ``folder``; their paths."""
+    from PIL import Image
+
+    paths = [str(folder / f"{i}.png") for i in range(len(images))]
+    for image, path in zip(images, paths):
+        Image.fromarray(image).save(path)
+    return paths
+
+
 def tiny_experts(image_size):
     """{kind: factory of an unfitted expert} for ``image_size``-pixel images."""
     return {

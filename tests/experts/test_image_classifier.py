@@ -15,6 +15,8 @@ pytest.importorskip("skorch")
 
 from skmoe.experts import ImageClassifier  # noqa: E402
 
+from ._tiny import save_images  # noqa: E402
+
 TINY = dict(backbone="resnet10t", image_size=32, batch_size=64, lr=0.05, random_state=0)
 
 
@@ -121,13 +123,8 @@ def test_clone_and_grid_search(steel):
 
 def test_paths_match_arrays(tmp_path, fitted, steel):
     """Image files give the same probabilities as the same images in memory."""
-    from PIL import Image
-
     images = steel[2][:12]
-    paths = []
-    for i, image in enumerate(images):
-        paths.append(str(tmp_path / f"{i}.png"))
-        Image.fromarray(image).save(paths[-1])
+    paths = save_images(images, tmp_path)
     np.testing.assert_allclose(fitted.predict_proba(paths), fitted.predict_proba(images),
                                atol=1e-5)
 

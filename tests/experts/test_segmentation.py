@@ -17,6 +17,8 @@ pytest.importorskip("skorch")
 from skmoe.experts import ImageClassifier, SegmentationExpert  # noqa: E402
 from skmoe.experts._segmentation_parts import resize_masks  # noqa: E402
 
+from ._tiny import save_images  # noqa: E402
+
 TINY = dict(backbone="resnet10t", image_size=32, batch_size=32, random_state=0)
 
 
@@ -64,13 +66,8 @@ def test_thin_defects_survive_shrinking():
 
 
 def test_paths_and_arrays_agree(fitted, steel, tmp_path):
-    from PIL import Image
-
     images = steel[1][0][:5]
-    paths = []
-    for i, image in enumerate(images):
-        paths.append(str(tmp_path / f"{i}.png"))
-        Image.fromarray(image).save(paths[-1])
+    paths = save_images(images, tmp_path)
     np.testing.assert_allclose(fitted.predict_proba(paths), fitted.predict_proba(images),
                                atol=1e-5)
 

@@ -1,4 +1,5 @@
-"""TorchvisionDetector: torchvision's Faster R-CNN, RetinaNet or FCOS as an image-level expert."""
+"""TorchvisionDetector: torchvision's Faster R-CNN (or its cascade), RetinaNet or FCOS as an
+image-level expert."""
 
 import os
 from numbers import Integral, Real
@@ -25,10 +26,15 @@ class TorchvisionDetector(BaseDetector):
     architecture : str, default="fasterrcnn_resnet50_fpn"
         A torchvision detection builder of the Faster R-CNN, RetinaNet or FCOS families, e.g.
         ``"fasterrcnn_mobilenet_v3_large_fpn"``, ``"retinanet_resnet50_fpn_v2"``,
-        ``"fcos_resnet50_fpn"``.
+        ``"fcos_resnet50_fpn"``; or ``"cascadercnn_<name>"``, the Faster R-CNN
+        ``"fasterrcnn_<name>"`` with Cascade R-CNN's three box heads (IoU 0.5, 0.6, 0.7; each
+        refines the boxes of the one before, losses weighted 1, 0.5, 0.25, scores averaged),
+        e.g. ``"cascadercnn_resnet50_fpn"``.
     checkpoint_path : str or Path, default=None
         A local state dict for the whole detector (e.g. COCO weights); the class-specific
-        layers whose shapes differ (the box predictor) keep their fresh initialisation.
+        layers whose shapes differ (the box predictor) keep their fresh initialisation. A
+        Faster R-CNN checkpoint starts a cascade's backbone and proposal network; its box heads
+        keep their initialisation.
     model_kwargs : dict, default=None
         Further builder arguments, e.g. ``{"rpn_pre_nms_top_n_train": 500,
         "box_batch_size_per_image": 128}`` or ``{"trainable_backbone_layers": 3}``.

@@ -1,5 +1,7 @@
 """Cascade R-CNN heads: three stages at rising IoU, refined boxes, averaged scores, training."""
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -92,7 +94,7 @@ def test_training_weighs_each_stages_losses():
         assert stage.box_predictor.cls_score.weight.grad.abs().sum() > 0
 
 
-def test_cascade_detector_trains_and_scores_images():
+def test_cascade_detector_trains_scores_images_and_pickles():
     X, y, boxes = make_steel_defects(16, image_size=64, class_weights=[1, 1, 1, 1, 0],
                                      defect_size=(20, 40), return_boxes=True, random_state=0)
     detector = TorchvisionDetector(
@@ -106,3 +108,5 @@ def test_cascade_detector_trains_and_scores_images():
     found = np.concatenate(detector.predict_boxes(X[:6]))
     assert len(found) and (found[:, 5] >= detector.min_score).all()
     assert len(detector.history_) == 2
+    restored = pickle.loads(pickle.dumps(detector))
+    np.testing.assert_allclose(restored.predict_proba(X[:6]), proba, atol=1e-6)

@@ -12,6 +12,8 @@ from sklearn.model_selection import GridSearchCV
 from skmoe.datasets import make_steel_defects
 from skmoe.experts import TorchvisionDetector
 
+from .._tiny import save_images
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("torchvision")
 
@@ -82,13 +84,8 @@ def test_pickle_round_trip(trained, steel):
 
 
 def test_paths_match_arrays(trained, steel, tmp_path):
-    from PIL import Image
-
     _, (X, _, _) = steel
-    paths = []
-    for i, image in enumerate(X[:4]):
-        paths.append(str(tmp_path / f"{i}.png"))
-        Image.fromarray(image).save(paths[-1])
+    paths = save_images(X[:4], tmp_path)
     np.testing.assert_allclose(trained.predict_proba(paths), trained.predict_proba(X[:4]),
                                atol=1e-6)
 

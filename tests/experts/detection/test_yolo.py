@@ -21,6 +21,8 @@ from skmoe import MultiExpertVotingClassifier
 from skmoe.datasets import make_steel_defects
 from skmoe.experts import YOLODetector
 
+from .._tiny import save_images
+
 SIZE = 64
 # Short training: ultralytics' 3 warm-up epochs would take most of it.
 TINY = dict(image_size=SIZE, batch_size=16, validation_fraction=0,
@@ -107,14 +109,9 @@ def test_pickle_and_joblib_round_trip(trained, steel, tmp_path):
 
 
 def test_paths_match_arrays(trained, steel, tmp_path):
-    from PIL import Image
-
     detector, _ = trained
     _, (X, _, _) = steel
-    paths = []
-    for i, image in enumerate(X[:6]):
-        paths.append(tmp_path / f"{i}.png")
-        Image.fromarray(image).save(paths[-1])
+    paths = save_images(X[:6], tmp_path)
     np.testing.assert_allclose(detector.predict_proba(paths), detector.predict_proba(X[:6]),
                                atol=1e-5)
 
