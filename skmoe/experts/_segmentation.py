@@ -56,7 +56,11 @@ class SegmentationExpert(BaseImageExpert):
         The same random horizontal and vertical flips of each image and its masks.
     pixel_score : "max" or float in (0, 1), default="max"
         How an image's score for a class comes from its pixel probabilities: the largest, or
-        this quantile.
+        this quantile. It applies at prediction only: choose it on validation images after
+        ``fit`` with ``set_params``, no retraining. A quantile q ignores defects covering less
+        than a share 1 - q of the image (0.99 at 160 x 160 px: 256 pixels), so "max" is the
+        default, safe for the thinnest defects. On Magnetic-tile (160 px, 10 epochs) 0.99 was
+        better: validation / test macro F1 0.403 / 0.365 against 0.362 / 0.346 for "max".
     background_class : "auto", label or None, default="auto"
         The defect-free class. "auto": the one class whose mask channel is empty in every
         image. None: every class is a defect class.
