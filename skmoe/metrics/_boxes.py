@@ -85,21 +85,18 @@ def box_average_precision(true_boxes, detected_boxes, *, iou_threshold=0.5, n_cl
     )
     result = metric.compute()
     per_class = np.full(n_classes, np.nan)
-    with_truth = np.unique(np.concatenate([b[:, 0] for b in truth] + [np.empty(0)]))
-    scored = np.atleast_1d(result["classes"].numpy()).astype(int)
-    ap = np.atleast_1d(result["map_per_class"].numpy()).astype(float)
-    per_class[scored] = ap
-    # torchmetrics scores -1 for a class with detections but no ground truth: undefined.
-    keep = np.zeros(n_classes, dtype=bool)
-    keep[with_truth.astype(int)] = True
-    per_class[~keep] = np.nan
-    mean = float(np.nanmean(per_class)) if keep.any() else float("nan")
+    per_class[np.atleast_1d(result["classes"].numpy()).astype(int)] = \
+        np.atleast_1d(result["map_per_class"].numpy())
+    # COCO scores -1 for a class without ground truth (detections of it or not): undefined.
+    per_class[per_class < 0] = np.nan
+    mean = float("nan") if np.isnan(per_class).all() else float(np.nanmean(per_class))
     return BoxAveragePrecision(mean, per_class)
 
 
 def _checked(boxes, width, name, i):
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, width) if np.size(boxes) == 0 \
-        else np.asarray(boxes, dtype=np.float64)
+    boxes = np.asarray(boxes, dtype=np.float64)
+    if boxes.size == 0:  # an image without boxes, whatever the empty array's shape
+        boxes = boxes.reshape(0, width)
     if boxes.ndim != 2 or boxes.shape[1] != width:
         raise ValueError(f"{name}[{i}] has shape {boxes.shape}; expected (n, {width}) rows of "
                          f"(class index, x1, y1, x2, y2{', confidence' if width == 6 else ''}).")
