@@ -110,3 +110,23 @@ def test_cascade_detector_trains_scores_images_and_pickles():
     assert len(detector.history_) == 2
     restored = pickle.loads(pickle.dumps(detector))
     np.testing.assert_allclose(restored.predict_proba(X[:6]), proba, atol=1e-6)
+
+
+def test_bf16_autocast_as_on_a_gpu():
+    """The cascade under the bf16 autocast a GPU trains and predicts with, run on the CPU (on
+    features computed beforehand: bf16 convolutions are slow on a CPU): finite losses, and
+    detections."""
+    model = cascade_model()
+    heads = model.roi_heads
+    with torch.no_grad():
+        features = {k: v.bfloat16() for k, v in model.backbone(torch.rand(1, 3, 64, 64)).items()}
+    proposals = [torch.tensor([[8.0, 8.0, 40.0, 40.0], [12.0, 6.0, 30.0, 44.0]])]
+    targets = [{"boxes": torch.tensor([[10.0, 10.0, 30.0, 40.0]]), "labels": torch.tensor([1])}]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        _, losses = heads.train()(features, proposals, [(64, 64)], targets)
+        sum(losses.values()).backward()
+        heads.eval().score_thresh = 0.0
+        with torch.no_grad():
+            (found,), _ = heads(features, proposals, [(64, 64)])
+    assert len(losses) == 6 and all(torch.isfinite(v) for v in losses.values())
+    assert len(found["boxes"]) and torch.isfinite(found["scores"]).all()
