@@ -20,23 +20,6 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 # ultralytics keeps settings (and skmoe its offline font) in a folder of the test run's own.
 os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="skmoe-tests-ultralytics-"))
 
-# The slowest test files (minutes each), started first: pytest-xdist (--dist loadfile) hands
-# files to its two workers in collection order, and these, collected last, otherwise leave one
-# worker running them alone at the end (the suite took 14.6 and 18.3 minutes in two runs with
-# the same CPU time).
-SLOW_FILES_FIRST = ("test_benchmarks_experts.py", "test_user_guide.py",
-                    "experts/detection/test_torchvision.py")
-
-
-def pytest_collection_modifyitems(config, items):
-    tests = Path(__file__).parent
-
-    def rank(item):
-        path = item.path.relative_to(tests).as_posix()
-        return SLOW_FILES_FIRST.index(path) if path in SLOW_FILES_FIRST else len(SLOW_FILES_FIRST)
-
-    items.sort(key=rank)  # stable: every other test keeps its place
-
 
 @pytest.fixture(autouse=True)
 def _fixed_seeds():
