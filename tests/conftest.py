@@ -21,6 +21,18 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="skmoe-tests-ultralytics-"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """Files holding a test marked slow run first, every other file keeps its place.
+
+    ``make test`` hands whole files to two workers (``--dist loadfile``) in collection order
+    (``--no-loadscope-reorder``): the files that take minutes then start at once and the two
+    workers end together on short ones. pytest-xdist's own order (most tests first) put the
+    one-test files of minutes last, which left one worker running them alone for minutes.
+    """
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # a stable sort
+
+
 @pytest.fixture(autouse=True)
 def _fixed_seeds():
     """Every test starts from the same global random state."""

@@ -8,6 +8,9 @@ import re
 
 import pytest
 
+# Each trains networks in a subprocess for tens of seconds.
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("expert, needs", [
     (["--expert", "classifier", "--backbone", "resnet10t", "--image-size", "32"], "timm"),

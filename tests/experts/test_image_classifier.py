@@ -42,6 +42,7 @@ def fitted(steel):
     return ImageClassifier(**TINY, max_epochs=8).fit(X_train, y_train)
 
 
+@pytest.mark.slow
 def test_tiny_model_learns(fitted, steel):
     """A tiny CNN is far above chance (0.2) on held-out synthetic steel."""
     X_test, y_test = steel[2:]
@@ -50,6 +51,7 @@ def test_tiny_model_learns(fitted, steel):
     assert fitted.n_channels_ == 1
 
 
+@pytest.mark.slow
 def test_predict_proba_is_a_distribution(fitted, steel):
     """Single-label probabilities sum to 1; predict is their arg-max."""
     proba = fitted.predict_proba(steel[2][:20])
@@ -58,6 +60,7 @@ def test_predict_proba_is_a_distribution(fitted, steel):
                                   fitted.classes_[proba.argmax(axis=1)])
 
 
+@pytest.mark.slow
 def test_compiled_network_predicts_the_same(fitted, steel):
     """compile=...: the same probabilities; the compiled network is not pickled, but rebuilt."""
     X_test = steel[2][:70]  # two batches, the second smaller
@@ -91,6 +94,7 @@ def test_multilabel_indicator():
     assert model.predict(X[:10]).shape == (10, 5)
 
 
+@pytest.mark.slow
 def test_pickle_round_trip(fitted, steel):
     """A pickled model predicts the same probabilities."""
     restored = pickle.loads(pickle.dumps(fitted))
@@ -98,6 +102,7 @@ def test_pickle_round_trip(fitted, steel):
                                fitted.predict_proba(steel[2][:16]), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_saved_expert_is_the_size_of_its_weights(steel):
     """Only what predicting needs is pickled; keep_training_state keeps training resumable."""
     X, y = steel[:2]
@@ -113,6 +118,7 @@ def test_saved_expert_is_the_size_of_its_weights(steel):
     assert len(restored.net_.history) == 3
 
 
+@pytest.mark.slow
 def test_clone_and_grid_search(steel):
     """clone keeps parameters; GridSearchCV tunes one of them."""
     model = ImageClassifier(**TINY, max_epochs=1, validation_fraction=0)
@@ -121,6 +127,7 @@ def test_clone_and_grid_search(steel):
     assert search.best_params_["lr"] in (0.01, 0.05)
 
 
+@pytest.mark.slow
 def test_paths_match_arrays(tmp_path, fitted, steel):
     """Image files give the same probabilities as the same images in memory."""
     images = steel[2][:12]
@@ -160,6 +167,7 @@ def test_image_size_height_width(tmp_path):
     assert seen == [(16, 48), (16, 48)]
 
 
+@pytest.mark.slow
 def test_memory_stays_flat_with_paths(tmp_path, fitted):
     """Predicting from 2,000 files does not hold them in memory at once."""
     from PIL import Image
@@ -250,6 +258,7 @@ def test_bad_input(case, tmp_path):
         model.fit(X, y)
 
 
+@pytest.mark.slow
 def test_channel_mismatch_at_predict(fitted, steel):
     """RGB images given to a grayscale model are refused with what to do."""
     rgb = np.repeat(steel[2][:4, :, :, None], 3, axis=3)
@@ -257,15 +266,16 @@ def test_channel_mismatch_at_predict(fitted, steel):
         fitted.predict_proba(rgb)
 
 
+@pytest.mark.slow
 def test_two_stage_of_image_classifiers(steel):
     """TwoStagePipeline works with a CNN gate and a CNN defect classifier out of the box."""
     from skmoe import TwoStagePipeline
 
     X_train, y_train, X_test, y_test = steel
-    model = TwoStagePipeline(ImageClassifier(**TINY, max_epochs=8),
-                             ImageClassifier(**TINY, max_epochs=8), gating="hard")
+    model = TwoStagePipeline(ImageClassifier(**TINY, max_epochs=6),
+                             ImageClassifier(**TINY, max_epochs=6), gating="hard")
     model.fit(X_train, y_train)
-    assert model.score(X_test, y_test) > 0.4
+    assert model.score(X_test, y_test) > 0.4  # measured: 0.825 (8 epochs: 0.865; 4: 0.49)
     assert model.gate_.n_channels_ == 1
 
 

@@ -35,6 +35,7 @@ def fitted(steel):
     return SegmentationExpert(**TINY, max_epochs=8).fit(X, y, masks=masks)
 
 
+@pytest.mark.slow
 def test_learns_the_defects_from_their_masks(fitted, steel):
     """Far above chance (0.2) on held-out synthetic steel; the empty channel is defect-free."""
     X_test, y_test = steel[1]
@@ -43,6 +44,7 @@ def test_learns_the_defects_from_their_masks(fitted, steel):
     assert [row["epoch"] for row in fitted.history_] == list(range(1, 9))
 
 
+@pytest.mark.slow
 def test_image_scores_come_from_the_pixels(fitted, steel):
     """Defect-free = 1 - the highest defect score; a quantile never exceeds the maximum."""
     X_test = steel[1][0][:50]
@@ -65,6 +67,7 @@ def test_thin_defects_survive_shrinking():
     assert resize_masks(mask[:, :8, :8], (16, 16)).shape == (2, 16, 16)
 
 
+@pytest.mark.slow
 def test_paths_and_arrays_agree(fitted, steel, tmp_path):
     images = steel[1][0][:5]
     paths = save_images(images, tmp_path)
@@ -72,6 +75,7 @@ def test_paths_and_arrays_agree(fitted, steel, tmp_path):
                                atol=1e-5)
 
 
+@pytest.mark.slow
 def test_pickles_and_clones(fitted, steel):
     X_test = steel[1][0][:10]
     restored = pickle.loads(pickle.dumps(fitted))

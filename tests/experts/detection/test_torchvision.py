@@ -32,10 +32,11 @@ LIGHT_RCNN = dict(architecture="fasterrcnn_mobilenet_v3_large_fpn", batch_size=8
 def steel():
     # Defects of 20 to 40 pixels, the size of torchvision's smallest anchors (32), and no
     # scratches: their long thin boxes (e.g. 2 x 40 pixels) match none of its anchor shapes
-    # (aspect ratios 0.5 to 2). Five epochs on a CPU learn the rest.
+    # (aspect ratios 0.5 to 2). Four epochs of 100 images on a CPU learn the rest (one thread:
+    # AUC 0.91 for defect-free, 0.70 on average over the classes, in 90 s).
     options = dict(image_size=SIZE, class_weights=[1, 1, 1, 1, 0], defect_size=(20, 40),
                    return_boxes=True)
-    train = make_steel_defects(200, random_state=0, **options)
+    train = make_steel_defects(100, random_state=0, **options)
     test = make_steel_defects(100, random_state=1, **options)
     return train, test
 
@@ -43,14 +44,15 @@ def steel():
 @pytest.fixture(scope="module")
 def trained(steel):
     (X, y, boxes), _ = steel
-    return TorchvisionDetector(max_epochs=5, **TINY).fit(X, y, boxes=boxes)
+    return TorchvisionDetector(max_epochs=4, **TINY).fit(X, y, boxes=boxes)
 
 
+@pytest.mark.slow
 def test_learns_image_level_scores(trained, steel):
     _, (X, y, _) = steel
     proba = trained.predict_proba(X)
     auc = {c: roc_auc_score(y == c, proba[:, j]) for j, c in enumerate(trained.classes_)}
-    # Five epochs from random weights: "is there a defect" is learnt (the background column),
+    # Four epochs from random weights: "is there a defect" is learnt (the background column),
     # the classes apart only roughly (per class AUCs of 0.4 to 0.8 across thread counts).
     assert auc["background"] > 0.75, auc
     assert np.mean(list(auc.values())) > 0.6, auc
@@ -59,6 +61,7 @@ def test_learns_image_level_scores(trained, steel):
     assert trained.history_[-1, "epoch"] == len(losses) and trained.history_[-1, "dur"] > 0
 
 
+@pytest.mark.slow
 def test_predict_boxes_format(trained, steel):
     _, (X, _, _) = steel
     found = trained.predict_boxes(X[:10])
@@ -69,6 +72,7 @@ def test_predict_boxes_format(trained, steel):
     assert (every[:, 5] >= trained.min_score).all()
 
 
+@pytest.mark.slow
 def test_min_score_applies_at_predict(trained, steel):
     _, (X, _, _) = steel
     strict = copy.deepcopy(trained).set_params(min_score=0.3)
@@ -76,6 +80,7 @@ def test_min_score_applies_at_predict(trained, steel):
     assert counts[0] < counts[1]
 
 
+@pytest.mark.slow
 def test_pickle_round_trip(trained, steel):
     _, (X, _, _) = steel
     restored = pickle.loads(pickle.dumps(trained))
@@ -83,6 +88,7 @@ def test_pickle_round_trip(trained, steel):
                                atol=1e-6)
 
 
+@pytest.mark.slow
 def test_paths_match_arrays(trained, steel, tmp_path):
     _, (X, _, _) = steel
     paths = save_images(X[:4], tmp_path)
@@ -99,6 +105,7 @@ def test_faster_rcnn_with_rpn_focal_loss_trains(steel):
     assert detector.predict_proba(X[:3]).shape == (3, 4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", ["fasterrcnn_resnet50_fpn", "fcos_resnet50_fpn"])
 def test_other_architectures_train(steel, architecture):
     (X, y, boxes), _ = steel
@@ -128,6 +135,7 @@ def test_grid_search_routes_boxes(steel):
     assert search.best_estimator_.predict(X[:3]).shape == (3,)
 
 
+@pytest.mark.slow
 def test_checkpoint_loads_all_but_the_class_layers(trained, tmp_path):
     from skmoe.experts._torch_parts import load_state_dict
     from skmoe.experts.detection._torchvision_parts import build_model

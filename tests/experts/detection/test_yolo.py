@@ -67,11 +67,13 @@ def trained(steel):
     return detector, attempts
 
 
+@pytest.mark.slow
 def test_no_network_connection_is_attempted(trained):
     _, attempts = trained
     assert attempts == []
 
 
+@pytest.mark.slow
 def test_learns_image_level_scores(trained, steel):
     detector, _ = trained
     _, (X, y, _) = steel
@@ -83,6 +85,7 @@ def test_learns_image_level_scores(trained, steel):
     assert np.mean([auc[c] for c in detector.classes_ if c != "background"]) > 0.55, auc
 
 
+@pytest.mark.slow
 def test_predict_boxes_format(trained, steel):
     detector, _ = trained
     _, (X, _, _) = steel
@@ -96,6 +99,7 @@ def test_predict_boxes_format(trained, steel):
     assert detector.background_index_ not in every[:, 0]
 
 
+@pytest.mark.slow
 def test_pickle_and_joblib_round_trip(trained, steel, tmp_path):
     detector, _ = trained
     _, (X, _, _) = steel
@@ -108,6 +112,7 @@ def test_pickle_and_joblib_round_trip(trained, steel, tmp_path):
                                expected, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_paths_match_arrays(trained, steel, tmp_path):
     detector, _ = trained
     _, (X, _, _) = steel
@@ -116,6 +121,7 @@ def test_paths_match_arrays(trained, steel, tmp_path):
                                atol=1e-5)
 
 
+@pytest.mark.slow
 def test_checkpoint_is_fine_tuned(trained, steel, tmp_path):
     detector, _ = trained
     (X, y, boxes), _ = steel
@@ -126,6 +132,7 @@ def test_checkpoint_is_fine_tuned(trained, steel, tmp_path):
     assert tuned.predict_proba(X[:4]).shape == (4, 5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["yolo11n.yaml", "rtdetr-l.yaml"])
 def test_other_ultralytics_models(model, steel):
     pytest.importorskip("ultralytics")
