@@ -169,8 +169,8 @@ def test_gpu_model_predicts_on_cpu(steel, monkeypatch):
 def test_bad_settings(steel, params, message):
     (X, y, boxes), _ = steel
     with pytest.raises((ValueError, FileNotFoundError), match=message):
-        TorchvisionDetector(max_epochs=1, **CLASSES, **params).fit(X[:8], y[:8],
-                                                                   boxes=boxes[:8])
+        TorchvisionDetector(max_epochs=1, **CLASSES, **params).fit(X[:16], y[:16],
+                                                                   boxes=boxes[:16])
 
 
 def test_rpn_focal_loss_weighs_labelled_anchors_per_positive():
