@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 demo: venv
 	$(VENV)/bin/skmoe demo
 
-# The suite includes a smoke run of every benchmark's --quick mode (tests/test_cli.py).
+# The suite includes a smoke run of every benchmark's --quick mode (tests/test_benchmarks_*.py).
 # Two test workers on two cores: one compute thread each, or torch and BLAS oversubscribe.
 # Whole files to each worker, in collection order: tests/conftest.py puts the slow ones first.
 # Then the documentation site: its examples run, and a broken one fails the build.

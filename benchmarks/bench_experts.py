@@ -23,7 +23,7 @@ Five tables, each measured in this one process on one device:
 
     python benchmarks/bench_experts.py --device cuda          # the GPU tables (issue 13)
     python benchmarks/bench_experts.py --device cuda --backbones resnet18 --no-compile
-    python benchmarks/bench_experts.py --quick                # seconds on a CPU: tiny models
+    python benchmarks/bench_experts.py --quick                # tiny models: 2 minutes on a CPU
 """
 
 import argparse
@@ -376,7 +376,7 @@ def gating_rates(gate_backbone, classifier_backbone, shape, n, batch_size, *, n_
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="tiny models and images: seconds on a CPU (CI runs it)")
+                        help="tiny models and images: about 2 minutes on a CPU (CI runs it)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     parser.add_argument("--backbones", nargs="+", help="timm backbones of table 1")
     parser.add_argument("--no-compile", dest="compile", action="store_false",

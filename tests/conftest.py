@@ -40,6 +40,17 @@ def _fixed_seeds():
     np.random.seed(0)  # noqa: NPY002 - the legacy global state is what code may still use
 
 
+@pytest.fixture(autouse=True)
+def _numpy_print_options_kept():
+    """A test that leaves numpy's print options changed fails itself, rather than a doctest
+    that happens to run after it in the same worker (importing ultralytics changes them)."""
+    before = np.get_printoptions()
+    yield
+    assert np.get_printoptions() == before, (
+        "this test changed numpy's print options: import ultralytics only through skmoe, or "
+        "skip with tests/_packages.skip_without")
+
+
 @pytest.fixture(scope="session")
 def data_root():
     """Root of the real datasets (SKMOE_DATA); tests that need it are skipped without it."""

@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from ._packages import skip_without
+
 # Each trains networks in a subprocess for tens of seconds.
 pytestmark = pytest.mark.slow
 
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.slow
 ])
 def test_neu_expert_quick_mode_runs(data_root, run_benchmark, expert, needs):
     """The NEU-DET expert script's quick mode trains and reports a test accuracy."""
-    pytest.importorskip(needs)
+    skip_without(needs)
     out = run_benchmark("neu_expert.py", "--quick", *expert, "--data", str(data_root))
     assert "NEU-DET test accuracy:" in out
 
@@ -35,7 +37,7 @@ def test_compare_detectors_quick_mode_runs(data_root, run_benchmark):
 
 def test_synthetic_detectors_quick_mode_runs(run_benchmark):
     """The detectors-on-synthetic-steel script's quick mode trains, votes and reports."""
-    pytest.importorskip("ultralytics")
+    skip_without("ultralytics")
     pytest.importorskip("timm")
     out = run_benchmark("synthetic_detectors.py", "--quick")
     assert "| vote |" in out and "| retinanet |" in out

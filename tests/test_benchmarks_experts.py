@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from ._packages import skip_without
+
 # Each trains networks in a subprocess for tens of seconds.
 pytestmark = pytest.mark.slow
 
@@ -11,7 +13,7 @@ pytestmark = pytest.mark.slow
 def test_expert_benchmark_quick_mode_runs(run_benchmark):
     """The expert speed benchmark's quick mode runs and prints its six tables."""
     for package in ("timm", "skorch", "ultralytics"):
-        pytest.importorskip(package)
+        skip_without(package)
     out = run_benchmark("bench_experts.py", "--quick")
     assert "| resnet10t | 64x64 | cpu |" in out and "| resnet10t | 32x160 | cpu |" in out
     assert "| fasterrcnn_mobilenet_v3_large_fpn | 64x160 | cpu |" in out

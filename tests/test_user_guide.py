@@ -7,13 +7,15 @@ import matplotlib
 import pytest
 import sklearn
 
+from ._packages import skip_without
+
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "user_guide.md"
 
 
 @pytest.mark.slow
 def test_user_guide_snippets_run(data_root, tmp_path, monkeypatch):
     pytest.importorskip("skorch")
-    pytest.importorskip("ultralytics")
+    skip_without("ultralytics")
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "data").symlink_to(data_root, target_is_directory=True)

@@ -15,7 +15,9 @@ from skmoe.experts import (  # noqa: E402
     TorchvisionDetector,
     YOLODetector,
 )
+from skmoe.utils._global_state import global_state_kept  # noqa: E402
 
+from .._packages import skip_without
 from ._table import case, check_case  # noqa: E402
 
 X, y, BOXES, MASKS = make_steel_defects(20, image_size=32, class_weights=[1] * 5,
@@ -148,8 +150,16 @@ def test_bad_input(call, error, message):
 def test_unreadable_file_after_ultralytics_is_imported(tmp_path):
     """ultralytics replaces PIL.Image.open with one that imports pi_heif for unknown files;
     a file that is no image is still refused with skmoe's message."""
-    pytest.importorskip("ultralytics")
+    skip_without("ultralytics")
+    from PIL import Image
+
     path = tmp_path / "notes.png"
     path.write_text("not a picture")
-    with pytest.raises(ValueError, match="notes.png' is not an image that can be read"):
-        cnn().fit([str(path)] * 20, y)
+    # What the user's process holds once it imported ultralytics (put back afterwards, so
+    # that the tests after this one see the process as it was).
+    with global_state_kept():
+        from ultralytics.utils.patches import image_open
+
+        Image.open = image_open
+        with pytest.raises(ValueError, match="notes.png' is not an image that can be read"):
+            cnn().fit([str(path)] * 20, y)

@@ -12,6 +12,7 @@ pytest.importorskip("skorch")
 
 from skmoe.datasets import load_magnetic_tile, load_neu, load_severstal  # noqa: E402
 
+from .._packages import skip_without
 from ._tiny import tiny_experts  # noqa: E402
 
 IMAGES_PER_CLASS = 3
@@ -47,7 +48,7 @@ EXPERTS = tiny_experts(image_size=64)
 @pytest.mark.parametrize("kind", list(EXPERTS))
 def test_loader_bunch_goes_straight_into_the_expert(dataset, kind):
     if kind == "yolo":
-        pytest.importorskip("ultralytics")
+        skip_without("ultralytics")
     bunch, (images, target, boxes) = dataset
     expert = EXPERTS[kind]()
     fit_params = {} if kind == "classifier" else {"boxes": boxes}

@@ -13,6 +13,7 @@ pytest.importorskip("skorch")
 from skmoe.datasets import make_steel_defects  # noqa: E402
 from skmoe.utils._global_state import global_state_kept  # noqa: E402
 
+from .._packages import skip_without  # noqa: E402
 from ..experts._tiny import tiny_experts  # noqa: E402
 
 EXPERTS = tiny_experts(image_size=32)
@@ -53,7 +54,7 @@ def user_settings():
 @pytest.mark.parametrize("kind", list(EXPERTS))
 def test_fit_and_predict_keep_global_state(kind, user_settings):
     if kind == "yolo":
-        pytest.importorskip("ultralytics")
+        skip_without("ultralytics")
     X, y, boxes = make_steel_defects(16, image_size=32, class_weights=[1, 1, 1, 1, 1],
                                      return_boxes=True, random_state=0)
     expert = EXPERTS[kind]()

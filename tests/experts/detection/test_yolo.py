@@ -21,6 +21,7 @@ from skmoe import MultiExpertVotingClassifier
 from skmoe.datasets import make_steel_defects
 from skmoe.experts import YOLODetector
 
+from ..._packages import skip_without
 from .._tiny import save_images
 
 SIZE = 64
@@ -135,7 +136,7 @@ def test_checkpoint_is_fine_tuned(trained, steel, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["yolo11n.yaml", "rtdetr-l.yaml"])
 def test_other_ultralytics_models(model, steel):
-    pytest.importorskip("ultralytics")
+    skip_without("ultralytics")
     (X, y, boxes), _ = steel
     detector = YOLODetector(model, max_epochs=1, **TINY).fit(X[:16], y[:16], boxes=boxes[:16])
     proba = detector.predict_proba(X[:4])
@@ -143,7 +144,7 @@ def test_other_ultralytics_models(model, steel):
 
 
 def test_grid_search_routes_boxes(steel):
-    pytest.importorskip("ultralytics")
+    skip_without("ultralytics")
     (X, y, boxes), _ = steel
     with sklearn.config_context(enable_metadata_routing=True):
         detector = YOLODetector(max_epochs=1, **TINY).set_fit_request(boxes=True)
@@ -154,7 +155,7 @@ def test_grid_search_routes_boxes(steel):
 
 def test_votes_next_to_a_classifier(steel):
     """The ensemble's own validation split gives the detector the boxes of its images."""
-    pytest.importorskip("ultralytics")
+    skip_without("ultralytics")
     (X, y, boxes), _ = steel
     flat = FunctionTransformer(lambda images: images.reshape(len(images), -1) / 255.0)
     with sklearn.config_context(enable_metadata_routing=True):
@@ -171,7 +172,7 @@ def test_gpu_model_predicts_on_cpu(steel, monkeypatch):
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA GPU")
-    pytest.importorskip("ultralytics")
+    skip_without("ultralytics")
     (X, y, boxes), _ = steel
     detector = YOLODetector(max_epochs=1, device="cuda", **TINY).fit(X[:32], y[:32],
                                                                     boxes=boxes[:32])
@@ -181,7 +182,7 @@ def test_gpu_model_predicts_on_cpu(steel, monkeypatch):
 
 
 def test_missing_checkpoint_is_not_downloaded(steel):
-    pytest.importorskip("ultralytics")
+    skip_without("ultralytics")
     (X, y, boxes), _ = steel
     with pytest.raises(FileNotFoundError, match="never downloads"):
         YOLODetector("yolov8n.pt", **TINY).fit(X[:32], y[:32], boxes=boxes[:32])
@@ -195,7 +196,7 @@ def test_missing_ultralytics_names_the_extra(steel, monkeypatch):
 
 
 def test_train_kwargs_cannot_override_parameters(steel):
-    pytest.importorskip("ultralytics")
+    skip_without("ultralytics")
     (X, y, boxes), _ = steel
     settings = {**TINY, "train_kwargs": {"epochs": 3}}
     with pytest.raises(ValueError, match=r"train_kwargs sets \['epochs'\]"):
