@@ -145,10 +145,10 @@ def bare_backbone_rate(model, images, device, runs):
     return best_of(runs, forward, len(x), device)
 
 
-def measure_classifier(backbone, shape, n, batch_size, *, device, workers, folder, compile_,
-                       runs):
-    """One row of table 1, and the fitted expert (for the ensemble tables)."""
-    images = random_images(n, shape)
+def measure_classifier(backbone, images, paths, batch_size, *, device, workers, compile_, runs):
+    """One row of table 1 on ``images`` (uint8 arrays) and ``paths`` (the same images as JPEG
+    files), and the fitted expert (for the ensemble tables)."""
+    n, shape = len(images), images.shape[1:3]
     labels = np.arange(n) % 5
     model = ImageClassifier(backbone, image_size=shape, batch_size=batch_size, max_epochs=1,
                             validation_fraction=0, device=device, random_state=0)
@@ -157,7 +157,6 @@ def measure_classifier(backbone, shape, n, batch_size, *, device, workers, folde
     row["first"] = images_per_second(lambda: model.predict_proba(images), n, device)
     row["steady"] = best_of(runs, lambda: model.predict_proba(images), n, device)
     row["peak_mib"] = peak_mib(lambda: model.predict_proba(images))
-    paths = write_jpegs(images, folder)
     from_files = pickle.loads(pickle.dumps(model)).set_params(num_workers=workers)
     from_files.predict_proba(paths[:batch_size])  # warm-up
     row["paths"] = best_of(1, lambda: from_files.predict_proba(paths), n, device)
@@ -168,7 +167,7 @@ def measure_classifier(backbone, shape, n, batch_size, *, device, workers, folde
         row["compile_first"] = images_per_second(lambda: compiled.predict_proba(images), n,
                                                  device)
         row["compiled"] = best_of(runs, lambda: compiled.predict_proba(images), n, device)
-    return row, model, images
+    return row, model
 
 
 def print_classifier_table(rows):
@@ -400,16 +399,19 @@ def main(argv=None):
     rows, fitted = [], []
     with tempfile.TemporaryDirectory(prefix="skmoe-bench-") as folder:
         for shape, n, batch_size in plan["sizes"]:
-            for k, backbone in enumerate(plan["backbones"]):
-                sub = Path(folder) / f"{shape[0]}x{shape[1]}-{k}"
-                sub.mkdir()
-                row, model, images = measure_classifier(
-                    backbone, shape, n, batch_size, device=device, workers=plan["workers"],
-                    folder=sub, compile_=compile_, runs=runs)
+            # The same images for every backbone, written as JPEG files once per size.
+            images = random_images(n, shape)
+            sub = Path(folder) / f"{shape[0]}x{shape[1]}"
+            sub.mkdir()
+            paths = write_jpegs(images, sub)
+            for backbone in plan["backbones"]:
+                row, model = measure_classifier(
+                    backbone, images, paths, batch_size, device=device,
+                    workers=plan["workers"], compile_=compile_, runs=runs)
                 rows.append(row)
                 if shape == plan["sizes"][0][0]:
                     fitted.append((model, row["steady"]))
-                    first_images, first_paths = images, sorted(map(str, sub.glob("*.jpg")))
+                    first_images, first_paths = images, paths
         print("Table 1. Classifiers: predict_proba against the bare backbone\n")
         print_classifier_table(rows)
         worst = min(r["steady"] / r["bare"] for r in rows)
