@@ -61,6 +61,7 @@ FULL = {
                   ("torchvision", "fasterrcnn_resnet50_fpn"),
                   ("torchvision", "cascadercnn_resnet50_fpn")],
     "detector_images": ((256, 1600), 128, 8),
+    "rcnn_kwargs": None,  # torchvision's builder defaults
     "workers": 8,
     "gate_training_images": 600,
     "runs": 3,
@@ -71,8 +72,11 @@ QUICK = {
     "sizes": [((64, 64), 64, 32), ((32, 160), 32, 16)],
     "detectors": [("yolo", "yolov8n.yaml"), ("torchvision", "fasterrcnn_mobilenet_v3_large_fpn"),
                   ("torchvision", "cascadercnn_mobilenet_v3_large_fpn")],
-    # Few and small: the R-CNNs' box heads take a second per image on a CPU even at this size.
     "detector_images": ((64, 160), 16, 8),
+    # Fewer regions per image than torchvision's 1000 (test) and 512 (training): the R-CNNs'
+    # box heads, run on each region, otherwise take most of the quick mode on a CPU.
+    "rcnn_kwargs": dict(rpn_pre_nms_top_n_test=100, rpn_post_nms_top_n_test=50,
+                        box_batch_size_per_image=32),
     "workers": 2,
     "gate_training_images": 100,
     "runs": 1,
@@ -260,7 +264,7 @@ def bare_torchvision_rate(detector, X, batch_size, runs):
     return best_of(runs, predict, len(tensors), device)
 
 
-def measure_detector(kind, name, shape, n, batch_size, *, device, runs):
+def measure_detector(kind, name, shape, n, batch_size, *, device, runs, rcnn_kwargs):
     X, y, boxes = make_steel_defects(n, image_size=shape, return_boxes=True,
                                      class_weights=[1, 1, 1, 1, 1], random_state=0)
     if kind == "yolo":
@@ -270,8 +274,8 @@ def measure_detector(kind, name, shape, n, batch_size, *, device, runs):
         bare = bare_yolo_rate
     else:
         detector = TorchvisionDetector(name, min_size=shape[0], max_size=max(shape),
-                                       batch_size=batch_size, max_epochs=1, device=device,
-                                       random_state=0)
+                                       batch_size=batch_size, max_epochs=1,
+                                       model_kwargs=rcnn_kwargs, device=device, random_state=0)
         bare = bare_torchvision_rate
     detector.fit(X, y, boxes=boxes)
     row = {"detector": name, "size": f"{shape[0]}x{shape[1]}", "device": detector.device_}
@@ -428,7 +432,7 @@ def main(argv=None):
 
     shape, n, batch_size = plan["detector_images"]
     detector_rows = [measure_detector(kind, model_name, shape, n, batch_size, device=device,
-                                      runs=runs)
+                                      runs=runs, rcnn_kwargs=plan["rcnn_kwargs"])
                      for kind, model_name in plan["detectors"]]
     print("\nTable 2. Detectors: predict_proba against the bare model's prediction\n")
     print_detector_table(detector_rows)
