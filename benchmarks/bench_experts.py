@@ -1,6 +1,6 @@
 """Speed of the experts against their bare models, and of the ensemble, side by side in one run.
 
-Five tables, each measured in this one process on one device:
+Six tables, each measured in this one process on one device:
 
 1. Classifiers (``ImageClassifier``): the first ``predict_proba`` after ``fit`` apart from the
    steady state (best of three, after that first call), from uint8 arrays in host memory and

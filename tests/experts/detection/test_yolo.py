@@ -1,6 +1,5 @@
 """YOLODetector on synthetic steel: it learns, stays offline, pickles, and routes boxes."""
 
-import importlib.util
 import os
 import pickle
 import socket
@@ -46,8 +45,7 @@ def trained(steel):
 
     ultralytics is imported inside the refusal too (by fit), unless an earlier test did.
     """
-    if importlib.util.find_spec("ultralytics") is None:
-        pytest.skip("ultralytics is not installed")
+    skip_without("ultralytics")  # without importing it: fit imports it, inside the refusal
     torch = pytest.importorskip("torch")
     (X, y, boxes), _ = steel
     attempts = []
