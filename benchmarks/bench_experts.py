@@ -6,7 +6,9 @@ Six tables, each measured in this one process on one device:
    steady state (best of three, after that first call), from uint8 arrays in host memory and
    from image files (JPEG, read by DataLoader workers), against the bare timm backbone on
    ready device tensors (already resized and normalised; same weights, batch size, channels-last
-   layout and bf16 autocast on a GPU); with ``compile=True`` too; peak memory of the steady
+   layout and bf16 autocast on a GPU), and against skmoe's previous prediction loop (no side
+   stream, no pinned memory, probabilities copied back batch by batch) with the largest
+   difference of their probabilities; with ``compile=True`` too; peak memory of the steady
    call. Targets: steady >= 0.9x bare, first call within 2x of steady.
 2. Detectors (YOLO, Faster R-CNN and its cascade): ``predict_proba`` (first and steady) against
    the bare model's own prediction on ready inputs (ultralytics' ``predict`` on BGR arrays; the
@@ -51,6 +53,7 @@ from skmoe.experts import (  # noqa: E402
     TorchvisionDetector,
     YOLODetector,
 )
+from skmoe.utils._images import check_image_input  # noqa: E402
 
 FULL = {
     # The first is the two-stage gate, the last its classifier: the cheaper one first.
@@ -149,6 +152,19 @@ def bare_backbone_rate(model, images, device, runs):
     return best_of(runs, forward, len(x), device)
 
 
+def previous_loop(model, images, device):
+    """Probabilities by skmoe's prediction loop before ``batches_on_device``: batches copied
+    from pageable memory on the compute stream, each batch's probabilities copied back at
+    once (the host waits for the GPU at every batch). The baseline of the loop's own gain."""
+    network = model._inference_network(device)
+    batches = model._batches(check_image_input(images), np.arange(len(images)))
+    outputs = []
+    with torch.inference_mode():
+        for x, _ in torch.utils.data.DataLoader(batches, batch_size=None):
+            outputs.append(torch.softmax(network(x.to(device, non_blocking=True)), dim=1).cpu())
+    return torch.cat(outputs).numpy()
+
+
 def measure_classifier(backbone, images, paths, batch_size, *, device, workers, compile_, runs):
     """One row of table 1 on ``images`` (uint8 arrays) and ``paths`` (the same images as JPEG
     files), and the fitted expert (for the ensemble tables)."""
@@ -161,6 +177,11 @@ def measure_classifier(backbone, images, paths, batch_size, *, device, workers, 
     row["first"] = images_per_second(lambda: model.predict_proba(images), n, device)
     row["steady"] = best_of(runs, lambda: model.predict_proba(images), n, device)
     row["peak_mib"] = peak_mib(lambda: model.predict_proba(images))
+    row["previous"] = best_of(runs, lambda: previous_loop(model, images, device), n, device)
+    # The same probabilities as the previous loop: on a GPU, a batch used before its copy on
+    # the side stream had ended would show here.
+    row["difference"] = np.abs(model.predict_proba(images)
+                               - previous_loop(model, images, device)).max()
     from_files = pickle.loads(pickle.dumps(model)).set_params(num_workers=workers)
     from_files.predict_proba(paths[:batch_size])  # warm-up
     row["paths"] = best_of(1, lambda: from_files.predict_proba(paths), n, device)
@@ -176,12 +197,14 @@ def measure_classifier(backbone, images, paths, batch_size, *, device, workers, 
 
 def print_classifier_table(rows):
     print("| backbone | size | device | first call img/s | steady img/s | first/steady | "
+          "previous loop img/s | steady/previous | max abs difference | "
           "from JPEG files img/s | bare img/s | steady/bare | compiled img/s | "
           "compiled/bare | compile's first call img/s | peak MiB |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['backbone']} | {r['size']} | {r['device']} | {r['first']:.1f} | "
-              f"{r['steady']:.1f} | {r['first'] / r['steady']:.2f} | {r['paths']:.1f} | "
+              f"{r['steady']:.1f} | {r['first'] / r['steady']:.2f} | {r['previous']:.1f} | "
+              f"{r['steady'] / r['previous']:.2f}x | {r['difference']:.1e} | {r['paths']:.1f} | "
               f"{r['bare']:.1f} | {r['steady'] / r['bare']:.2f}x | {r['compiled']:.1f} | "
               f"{r['compiled'] / r['bare']:.2f}x | {r['compile_first']:.1f} | "
               f"{r['peak_mib']:.0f} |")

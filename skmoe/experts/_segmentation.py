@@ -219,7 +219,8 @@ class SegmentationExpert(BaseImageExpert):
                                shape=image_shape(self.image_size), n_channels=self.n_channels_,
                                batch_size=self.batch_size)
         loader = torch.utils.data.DataLoader(batches, batch_size=None,
-                                             num_workers=self.num_workers)
+                                             num_workers=self.num_workers,
+                                             pin_memory=torch.device(device).type == "cuda")
         scores = parts.image_scores(self.network_, loader, device=device,
                                     pixel_score=self.pixel_score)
         proba = np.zeros((len(source), len(self.classes_)))

@@ -1,0 +1,59 @@
+"""Batches handed to a model on its device, the next batch's copy overlapping this one's work.
+
+Imported only by the experts' prediction loops, so ``import skmoe`` stays free of torch.
+"""
+
+import torch
+
+
+def batches_on_device(batches, device):
+    """Yield each ``(images, target)`` of ``batches`` with ``images`` moved to ``device``.
+
+    On a CUDA device, the copy of batch k + 1 is queued on a side stream before batch k is
+    handed out, so that it runs while the GPU computes on batch k: on one stream, a copy waits
+    for the work queued before it. From pinned memory (a DataLoader with ``pin_memory=True``)
+    the copy does not hold up the host either, which then prepares the next batch meanwhile.
+    Elsewhere, a plain ``.to(device)``.
+
+    A yielded tensor is ready for the current stream: that stream waits for its copy, and its
+    memory is not reused before the stream has finished with it (``record_stream``).
+
+    Parameters
+    ----------
+    batches : iterable of (Tensor, object)
+        E.g. a DataLoader; only the first element of each item is moved.
+    device : str or torch.device
+
+    Yields
+    ------
+    (Tensor, object)
+    """
+    if torch.device(device).type != "cuda":
+        for images, target in batches:
+            yield images.to(device), target
+        return
+    copy_stream = torch.cuda.Stream(device)
+    compute_stream = torch.cuda.current_stream(device)
+
+    def start_copy(batch):
+        images, target = batch
+        with torch.cuda.stream(copy_stream):
+            return images.to(device, non_blocking=True), target
+
+    def hand_over(copied):
+        images, target = copied
+        # Queued now, the wait covers this batch's copy only: the next one is queued after it.
+        compute_stream.wait_stream(copy_stream)
+        images.record_stream(compute_stream)
+        return images, target
+
+    iterator = iter(batches)
+    first = next(iterator, None)
+    if first is None:
+        return
+    ahead = start_copy(first)
+    for batch in iterator:
+        current = hand_over(ahead)
+        ahead = start_copy(batch)
+        yield current
+    yield hand_over(ahead)

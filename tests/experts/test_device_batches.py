@@ -1,0 +1,37 @@
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from skmoe.experts._device_batches import batches_on_device  # noqa: E402
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+def _batches(n_batches, pinned=False):
+    generator = torch.Generator().manual_seed(0)
+    batches = [(torch.randint(0, 256, (4, 3, 32, 32), dtype=torch.uint8, generator=generator),
+                f"target {b}") for b in range(n_batches)]
+    return [(images.pin_memory() if pinned else images, t) for images, t in batches]
+
+
+@pytest.mark.parametrize("n_batches", [0, 1, 5])
+def test_every_batch_in_order_with_its_target(n_batches):
+    batches = _batches(n_batches)
+    moved = list(batches_on_device(iter(batches), "cpu"))
+    assert [t for _, t in moved] == [t for _, t in batches]
+    for (images, _), (expected, _) in zip(moved, batches):
+        assert images.device.type == "cpu"
+        assert torch.equal(images, expected)
+
+
+@needs_cuda
+@pytest.mark.parametrize("pinned", [True, False])
+def test_cuda_batches_are_complete_when_the_current_stream_uses_them(pinned):
+    # Work queued on the current stream right after each hand-over must see the whole copy,
+    # and memory freed batch after batch must not be overwritten while still in use: the
+    # per-batch sums, computed on the GPU without synchronising, equal the host's.
+    batches = _batches(50, pinned=pinned)
+    sums = [images.float().square().sum()
+            for images, _ in batches_on_device(batches, "cuda")]
+    expected = [images.float().square().sum() for images, _ in batches]
+    assert torch.equal(torch.stack(sums).cpu(), torch.stack(expected))
