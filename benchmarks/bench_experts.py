@@ -13,8 +13,9 @@ Six tables, each measured in this one process on one device:
 2. Detectors (YOLO, Faster R-CNN and its cascade): ``predict_proba`` (first and steady) against
    the bare model's own prediction on ready inputs (ultralytics' ``predict`` on BGR arrays; the
    torchvision model on float device tensors), same weights, batch size and score threshold.
-3. Decoding JPEG files: PIL in DataLoader workers against ``torchvision.io.decode_jpeg`` (on the
-   GPU when there is one).
+3. Decoding JPEG files: PIL and skmoe's reader (TorchCodec where installed) in DataLoader
+   workers, against TorchCodec's ``decode_jpeg`` on whole batches (on the GPU when there is
+   one; torchvision's where TorchCodec is missing).
 4. The ensemble: ``MultiExpertVotingClassifier.predict`` over the classifiers of table 1 (frozen)
    against the sequential bound 1 / sum of the experts' per-image times, one expert at a time
    and with the experts in threads.
@@ -53,6 +54,7 @@ from skmoe.experts import (  # noqa: E402
     TorchvisionDetector,
     YOLODetector,
 )
+from skmoe.experts._torch_parts import _jpeg_decoder, read_image  # noqa: E402
 from skmoe.utils._images import check_image_input  # noqa: E402
 
 FULL = {
@@ -321,40 +323,64 @@ def print_detector_table(rows):
 
 # --- 3. decoding -------------------------------------------------------------------------
 
-class _PilFiles(torch.utils.data.Dataset):
-    def __init__(self, paths):
-        self.paths = paths
+class _Files(torch.utils.data.Dataset):
+    """Files read one by one by ``read(path)``, each a (C, H, W) uint8 tensor."""
+
+    def __init__(self, paths, read):
+        self.paths, self.read = paths, read
 
     def __len__(self):
         return len(self.paths)
 
     def __getitem__(self, i):
-        from PIL import Image
+        return self.read(self.paths[i])
 
-        with Image.open(self.paths[i]) as image:
-            return torch.from_numpy(np.asarray(image.convert("RGB")).copy())
+
+def _read_with_pil(path):
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return torch.from_numpy(np.asarray(image.convert("RGB")).copy()).permute(2, 0, 1)
+
+
+def _read_as_skmoe(path):
+    return read_image(path, None, 3)
 
 
 def decode_rates(paths, *, device, workers, batch_size):
-    """{decoder: images/s} for PIL in DataLoader workers and torchvision's decode_jpeg."""
-    from torchvision.io import decode_jpeg, read_file
+    """{decoder: images/s}: PIL and skmoe's reader in DataLoader workers, and a whole batch
+    of JPEG files decoded on ``device`` by TorchCodec (torchvision's deprecated decoder where
+    TorchCodec is missing)."""
+    decode_jpeg = _jpeg_decoder()
+    name = "TorchCodec's decode_jpeg"
+    if decode_jpeg is None:
+        from torchvision.io import decode_jpeg
 
-    def pil():
-        loader = torch.utils.data.DataLoader(_PilFiles(paths), batch_size=batch_size,
-                                             num_workers=workers)
-        for batch in loader:
-            batch.to(device)
+        name = "torchvision.io.decode_jpeg"
 
-    def torchvision_decode():
+    def in_workers(read):
+        def run():
+            loader = torch.utils.data.DataLoader(_Files(paths, read), batch_size=batch_size,
+                                                 num_workers=workers)
+            for batch in loader:
+                batch.to(device)
+        return run
+
+    def batched_on_device():
         for i in range(0, len(paths), batch_size):
-            data = [read_file(p) for p in paths[i:i + batch_size]]
+            data = [torch.from_numpy(np.fromfile(p, dtype=np.uint8))
+                    for p in paths[i:i + batch_size]]
             decode_jpeg(data, device=device)
 
     n = len(paths)
-    torchvision_decode()  # warm-up (nvjpeg's first call)
-    return {f"PIL, {workers} DataLoader worker(s)": best_of(2, pil, n, device),
-            f"torchvision.io.decode_jpeg on {device}": best_of(2, torchvision_decode, n,
-                                                               device)}
+    batched_on_device()  # warm-up (nvjpeg's first call)
+    reader = "TorchCodec" if _jpeg_decoder() is not None else "PIL"
+    return {f"PIL, {workers} DataLoader worker(s)": best_of(2, in_workers(_read_with_pil), n,
+                                                             device),
+            f"skmoe's reader ({reader}), {workers} DataLoader worker(s)":
+                best_of(2, in_workers(_read_as_skmoe), n, device),
+            f"{name} on {device}, batches of {batch_size}": best_of(2, batched_on_device, n,
+                                                                    device)}
 
 
 # --- 4. the ensemble and 5. hard gating --------------------------------------------------
