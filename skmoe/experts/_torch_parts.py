@@ -95,7 +95,10 @@ def read_image(path, shape, n_channels):
     """
     decode_jpeg = _jpeg_decoder()
     if decode_jpeg is not None and _is_jpeg(path):
-        return _read_jpeg(decode_jpeg, path, shape, n_channels)
+        try:
+            return _read_jpeg(decode_jpeg, path, shape, n_channels)
+        except RuntimeError:
+            pass  # a damaged file, or a JPEG variant TorchCodec does not read: PIL decides
     return _read_with_pil(path, shape, n_channels)
 
 
@@ -121,10 +124,7 @@ def _is_jpeg(path):
 def _read_jpeg(decode_jpeg, path, shape, n_channels):
     from torchvision.transforms.v2.functional import resize
 
-    try:
-        image = decode_jpeg(str(path), mode="GRAY" if n_channels == 1 else "RGB")
-    except RuntimeError as exc:  # TorchCodec's error for a damaged or truncated file
-        raise ValueError(f"{path!r} is not an image that can be read: {exc}") from exc
+    image = decode_jpeg(str(path), mode="GRAY" if n_channels == 1 else "RGB")
     if shape is not None and tuple(image.shape[-2:]) != tuple(shape):
         image = resize(image, list(shape), antialias=True)
     return image
