@@ -18,7 +18,7 @@ Six tables, each measured in this one process on one device:
    one; torchvision's where TorchCodec is missing).
 4. The ensemble: ``MultiExpertVotingClassifier.predict`` over the classifiers of table 1 (frozen)
    against the sequential bound 1 / sum of the experts' per-image times, one expert at a time
-   and with the experts in threads.
+   and with the experts in threads (each predicting on a CUDA stream of its own on a GPU).
 5. Hard gating: ``TwoStagePipeline`` on a set that is 70% defect-free, soft (the classifier sees
    every image) against hard (only the images the gate passes).
 6. Segmentation experts (``SegmentationExpert``, a U-Net on the first backbone): first call and

@@ -1,9 +1,31 @@
-"""Batches handed to a model on its device, the next batch's copy overlapping this one's work.
+"""Prediction on a GPU kept busy: batches copied while the previous one computes, and each
+prediction on a CUDA stream of its own.
 
 Imported only by the experts' prediction loops, so ``import skmoe`` stays free of torch.
 """
 
+import contextlib
+
 import torch
+
+
+@contextlib.contextmanager
+def stream_of_its_own(device):
+    """Queue the CUDA work inside on a new stream (nothing changes on other devices).
+
+    Experts predicting in threads (an ensemble's ``n_jobs`` under joblib's threading backend)
+    each then run on their own stream, so that the GPU may run their kernels side by side;
+    on the one default stream they would queue behind each other. The new stream first waits
+    for the work already queued (e.g. the weights' copy to the device). A result read back to
+    the host inside (``.cpu()``) waits for the stream.
+    """
+    if torch.device(device).type != "cuda":
+        yield
+        return
+    stream = torch.cuda.Stream(device)
+    stream.wait_stream(torch.cuda.current_stream(device))
+    with torch.cuda.stream(stream):
+        yield
 
 
 def batches_on_device(batches, device):

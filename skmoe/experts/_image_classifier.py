@@ -434,17 +434,18 @@ def _predict_proba(network, batches, *, device, num_workers, multilabel):
     efficientnet_b3 at 0.92-0.93x of skmoe's earlier loop. On a GPU, batches come from pinned
     memory and are copied on a side stream while the previous one computes
     (``batches_on_device``), and the probabilities stay on the device until the end: copying
-    each batch's back would make the host wait for the GPU at every batch.
+    each batch's back would make the host wait for the GPU at every batch. The work runs on a
+    CUDA stream of its own (``stream_of_its_own``), side by side with other experts' in threads.
     """
     import torch
 
-    from ._device_batches import batches_on_device
+    from ._device_batches import batches_on_device, stream_of_its_own
 
     loader = torch.utils.data.DataLoader(batches, batch_size=None, num_workers=num_workers,
                                          pin_memory=torch.device(device).type == "cuda")
     outputs = []
-    with torch.inference_mode():
+    with torch.inference_mode(), stream_of_its_own(device):
         for images, _ in batches_on_device(loader, device):
             logits = network(images)
             outputs.append(torch.sigmoid(logits) if multilabel else torch.softmax(logits, dim=1))
-    return torch.cat(outputs).cpu().numpy().astype(np.float64)
+        return torch.cat(outputs).cpu().numpy().astype(np.float64)

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._device_batches import batches_on_device
+from ._device_batches import batches_on_device, stream_of_its_own
 from ._torch_parts import load_image, record_epoch
 
 DEFECT_PRIOR = 0.01  # initial pixel probability of every defect class
@@ -172,12 +172,12 @@ def image_scores(network, loader, *, device, pixel_score):
     """Per image and defect class, one score from its pixel probabilities: the largest
     (``pixel_score="max"``) or the ``pixel_score`` quantile.
 
-    Batches reach the device through ``batches_on_device`` and the scores stay there until
-    the end, as in the classifiers' prediction loop.
+    As in the classifiers' prediction loop: batches reach the device through
+    ``batches_on_device``, on a stream of its own, and the scores stay there until the end.
     """
     network.to(device).eval()
     scores = []
-    with torch.inference_mode():
+    with torch.inference_mode(), stream_of_its_own(device):
         for images, _ in batches_on_device(loader, device):
             pixels = torch.sigmoid(network(images)).flatten(start_dim=2)
             if pixel_score == "max":
@@ -185,4 +185,4 @@ def image_scores(network, loader, *, device, pixel_score):
             else:  # kthvalue, unlike torch.quantile, takes maps of any size
                 k = min(pixels.shape[2], max(1, math.ceil(pixel_score * pixels.shape[2])))
                 scores.append(pixels.kthvalue(k, dim=2).values)
-    return torch.cat(scores).cpu().numpy().astype(np.float64)
+        return torch.cat(scores).cpu().numpy().astype(np.float64)

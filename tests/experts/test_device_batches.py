@@ -2,7 +2,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from skmoe.experts._device_batches import batches_on_device  # noqa: E402
+from skmoe.experts._device_batches import batches_on_device, stream_of_its_own  # noqa: E402
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -35,3 +35,20 @@ def test_cuda_batches_are_complete_when_the_current_stream_uses_them(pinned):
             for images, _ in batches_on_device(batches, "cuda")]
     expected = [images.float().square().sum() for images, _ in batches]
     assert torch.equal(torch.stack(sums).cpu(), torch.stack(expected))
+
+
+def test_stream_of_its_own_changes_nothing_on_a_cpu():
+    with stream_of_its_own("cpu"):
+        assert torch.ones(3).sum() == 3
+
+
+@needs_cuda
+def test_stream_of_its_own_sees_the_work_queued_before_it():
+    default = torch.cuda.current_stream()
+    x = torch.zeros(4096, 4096, device="cuda")
+    x += 1  # queued on the default stream; the new stream must wait for it
+    with stream_of_its_own("cuda"):
+        assert torch.cuda.current_stream() != default
+        total = x.sum().cpu()
+    assert torch.cuda.current_stream() == default
+    assert total == 4096 * 4096
