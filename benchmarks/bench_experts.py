@@ -352,6 +352,7 @@ def decode_rates(paths, *, device, workers, batch_size):
     of JPEG files decoded on ``device`` by TorchCodec (torchvision's deprecated decoder where
     TorchCodec is missing)."""
     decode_jpeg = _jpeg_decoder()
+    reader = "PIL" if decode_jpeg is None else "TorchCodec"
     name = "TorchCodec's decode_jpeg"
     if decode_jpeg is None:
         from torchvision.io import decode_jpeg
@@ -374,7 +375,6 @@ def decode_rates(paths, *, device, workers, batch_size):
 
     n = len(paths)
     batched_on_device()  # warm-up (nvjpeg's first call)
-    reader = "TorchCodec" if _jpeg_decoder() is not None else "PIL"
     return {f"PIL, {workers} DataLoader worker(s)": best_of(2, in_workers(_read_with_pil), n,
                                                              device),
             f"skmoe's reader ({reader}), {workers} DataLoader worker(s)":
