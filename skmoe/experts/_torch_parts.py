@@ -92,6 +92,8 @@ def read_image(path, shape, n_channels):
     at the file's own size and at most 2 levels apart once resized. A colour JPEG read as
     grayscale is its luma channel as stored, where PIL recomputes luma from the decoded RGB
     (up to a few levels apart); grayscale JPEGs, such as NEU-DET's, read the same either way.
+    Grayscale files of 16 bits keep their top 8 bits, float ones in [0, 1] are scaled by 255
+    (``_eight_bit``).
     """
     decode_jpeg = _jpeg_decoder()
     if decode_jpeg is not None and _is_jpeg(path):
@@ -135,7 +137,7 @@ def _read_with_pil(path, shape, n_channels):
 
     try:
         with Image.open(path) as image:
-            image = image.convert("L" if n_channels == 1 else "RGB")
+            image = _eight_bit(image, path).convert("L" if n_channels == 1 else "RGB")
             if shape is not None:
                 height, width = shape
                 image = image.resize((width, height), Image.BILINEAR)
@@ -147,6 +149,29 @@ def _read_with_pil(path, shape, n_channels):
     if array.ndim == 2:
         array = array[:, :, None]
     return torch.from_numpy(array.copy()).permute(2, 0, 1)
+
+
+def _eight_bit(image, path):
+    """A grayscale PIL image of more than 8 bits per pixel as 8-bit ("L"); others unchanged.
+
+    PIL's own conversion clips such pixels to 255 (a 16-bit image turns white, a float one
+    black). 16-bit pixels (line cameras often write them) keep their top 8 bits, as
+    torchvision converts them; floats must lie in [0, 1] and are scaled by 255, as float
+    arrays are.
+    """
+    from PIL import Image
+
+    if image.mode not in ("I", "F") and not image.mode.startswith("I;16"):
+        return image
+    array = np.asarray(image)
+    low, high = (array.min(), array.max()) if np.isfinite(array).all() else (np.nan, np.nan)
+    if image.mode == "F" and 0 <= low and high <= 1:
+        return Image.fromarray(np.round(array * 255).astype(np.uint8))
+    if image.mode != "F" and 0 <= low and high <= 65535:
+        return Image.fromarray((array.astype(np.uint32) >> 8).astype(np.uint8))
+    raise ValueError(f"{str(path)!r} holds {'float' if image.mode == 'F' else 'integer'} pixels "
+                     f"from {low:g} to {high:g}; skmoe reads 8- and 16-bit images and float "
+                     "images in [0, 1]. Convert the file, or pass the images as an array.")
 
 
 class Preprocess(nn.Module):

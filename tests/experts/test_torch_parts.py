@@ -117,3 +117,36 @@ def test_empty_file_is_refused_by_name(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(ValueError, match="empty.jpg' is not an image that can be read"):
         read_image(str(path), None, 3)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_sixteen_bit_files_keep_their_top_eight_bits(tmp_path, suffix):
+    """Not clipped to white, as PIL's own conversion does."""
+    pixels = (np.arange(60 * 90).reshape(60, 90) * 12).astype(np.uint16)
+    path = str(tmp_path / f"deep{suffix}")
+    Image.fromarray(pixels).save(path)
+    expected = (pixels >> 8).astype(np.uint8)
+    np.testing.assert_array_equal(read_image(path, None, 1).numpy()[0], expected)
+    np.testing.assert_array_equal(read_image(path, None, 3).numpy(), np.stack([expected] * 3))
+    resized = read_image(path, (30, 45), 1).numpy()[0]
+    np.testing.assert_array_equal(resized, np.asarray(Image.fromarray(expected).resize(
+        (45, 30), Image.BILINEAR)))
+
+
+def test_float_file_in_unit_range_is_scaled_as_float_arrays_are(tmp_path):
+    pixels = np.linspace(0, 1, 60 * 90, dtype=np.float32).reshape(60, 90)
+    path = str(tmp_path / "float.tif")
+    Image.fromarray(pixels).save(path)
+    np.testing.assert_array_equal(read_image(path, None, 1).numpy()[0],
+                                  np.round(pixels * 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("pixels, message", [
+    (np.full((8, 8), 2.5, dtype=np.float32), "float pixels from 2.5 to 2.5"),
+    (np.full((8, 8), 70000, dtype=np.int32), "integer pixels from 70000 to 70000"),
+])
+def test_pixels_out_of_range_are_refused(tmp_path, pixels, message):
+    path = str(tmp_path / "odd.tif")
+    Image.fromarray(pixels).save(path)
+    with pytest.raises(ValueError, match=f"odd.tif' holds {message}; skmoe reads 8- and 16-bit"):
+        read_image(path, None, 1)
