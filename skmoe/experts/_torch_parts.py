@@ -87,11 +87,13 @@ def read_image(path, shape, n_channels):
     JPEG files are decoded by TorchCodec (libjpeg-turbo) when it is installed (the ``torch``
     extra installs it) and resized by torchvision (antialiased bilinear, on uint8); other
     formats, or every file without TorchCodec, by PIL. On this project's datasets
-    (``benchmarks/bench_decoding.py``) that read 0.9-2.1x as many files per second as PIL
-    (2.1x for NEU-DET's files at their own size, 1.8x for Severstal's), with the same pixels
-    at the file's own size and at most 2 levels apart once resized. A colour JPEG read as
-    grayscale is its luma channel as stored, where PIL recomputes luma from the decoded RGB
-    (up to a few levels apart); grayscale JPEGs, such as NEU-DET's, read the same either way.
+    (``benchmarks/bench_decoding.py``; two runs in ``benchmarks/results/decoding-cpu/``)
+    that read 1.7-3.3x as many files per second as PIL at their own size, 1.6-2.0x resized
+    to RGB, 1.1-1.5x resized to grayscale, except Magnetic-tile's shrunk to grayscale
+    (0.92-0.97x); the same pixels at a file's own size, at most 2 levels apart once
+    resized. A colour JPEG read as grayscale is its luma channel as stored, where PIL
+    recomputes luma from the decoded RGB (a few levels apart); grayscale JPEGs, such as
+    NEU-DET's, read the same either way.
     Grayscale files of 16 bits keep their top 8 bits, float ones in [0, 1] are scaled by 255
     (``_eight_bit``).
     """
