@@ -7,9 +7,9 @@ from skmoe.experts._device_batches import batches_on_device, stream_of_its_own  
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
-def _batches(n_batches, pinned=False):
+def _batches(n_batches, pinned=False, shape=(4, 3, 32, 32)):
     generator = torch.Generator().manual_seed(0)
-    batches = [(torch.randint(0, 256, (4, 3, 32, 32), dtype=torch.uint8, generator=generator),
+    batches = [(torch.randint(0, 256, shape, dtype=torch.uint8, generator=generator),
                 f"target {b}") for b in range(n_batches)]
     return [(images.pin_memory() if pinned else images, t) for images, t in batches]
 
@@ -29,11 +29,13 @@ def test_every_batch_in_order_with_its_target(n_batches):
 def test_cuda_batches_are_complete_when_the_current_stream_uses_them(pinned):
     # Work queued on the current stream right after each hand-over must see the whole copy,
     # and memory freed batch after batch must not be overwritten while still in use: the
-    # per-batch sums, computed on the GPU without synchronising, equal the host's.
-    batches = _batches(50, pinned=pinned)
-    sums = [images.float().square().sum()
+    # per-batch sums, computed on the GPU without synchronising, equal the host's. Batches of
+    # 6 MB: a copy takes long enough that using it unfinished would show.
+    batches = _batches(20, pinned=pinned, shape=(8, 3, 512, 512))
+    # In integers: float sums on the GPU and on the CPU may round differently.
+    sums = [images.long().square().sum()
             for images, _ in batches_on_device(batches, "cuda")]
-    expected = [images.float().square().sum() for images, _ in batches]
+    expected = [images.long().square().sum() for images, _ in batches]
     assert torch.equal(torch.stack(sums).cpu(), torch.stack(expected))
 
 
@@ -45,7 +47,7 @@ def test_stream_of_its_own_changes_nothing_on_a_cpu():
 @needs_cuda
 def test_stream_of_its_own_sees_the_work_queued_before_it():
     default = torch.cuda.current_stream()
-    x = torch.zeros(4096, 4096, device="cuda")
+    x = torch.zeros(4096, 4096, dtype=torch.int64, device="cuda")
     x += 1  # queued on the default stream; the new stream must wait for it
     with stream_of_its_own("cuda"):
         assert torch.cuda.current_stream() != default
