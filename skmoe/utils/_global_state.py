@@ -40,9 +40,12 @@ def global_state_kept():
         warnings.filters[:] = filters
         # So that the restored filters take effect at once (the module caches lookups).
         getattr(warnings, "_filters_mutated", lambda: None)()
-        for name, level in levels.items():
-            logging.getLogger(name).setLevel(level)
-        logging.getLogger().setLevel(root_level)
+        # Only the changed ones: each setLevel clears the cache of every logger, which for the
+        # hundreds that torch and its kin create took most of a small prediction's time.
+        for name, level in [*levels.items(), (None, root_level)]:
+            logger = logging.getLogger(name)
+            if logger.level != level:
+                logger.setLevel(level)
         if "torch" in sys.modules:
             _restore_torch(torch_state)
         for (module, name), function in functions.items():
