@@ -275,7 +275,9 @@ class ImageClassifier(BaseImageExpert):
 
     def _inference_network(self, device):
         """The trained network on ``device`` in eval mode; compiled once when asked."""
-        network = self.net_.module_.to(device).eval()
+        from ._inference import ready_for_inference
+
+        network = ready_for_inference(self.net_.module_, device)
         if self.compile is False:
             return network
         cached = getattr(self, "_compiled", None)
@@ -439,7 +441,7 @@ def _predict_proba(network, batches, *, device, num_workers, multilabel):
     """
     import torch
 
-    from ._device_batches import batches_on_device, stream_of_its_own
+    from ._inference import batches_on_device, stream_of_its_own
 
     loader = torch.utils.data.DataLoader(batches, batch_size=None, num_workers=num_workers,
                                          pin_memory=torch.device(device).type == "cuda")

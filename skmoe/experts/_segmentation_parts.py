@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._device_batches import batches_on_device, stream_of_its_own
+from ._inference import batches_on_device, ready_for_inference, stream_of_its_own
 from ._torch_parts import load_image, record_epoch
 
 DEFECT_PRIOR = 0.01  # initial pixel probability of every defect class
@@ -175,7 +175,7 @@ def image_scores(network, loader, *, device, pixel_score):
     As in the classifiers' prediction loop: batches reach the device through
     ``batches_on_device``, on a stream of its own, and the scores stay there until the end.
     """
-    network.to(device).eval()
+    ready_for_inference(network, device)
     scores = []
     with torch.inference_mode(), stream_of_its_own(device):
         for images, _ in batches_on_device(loader, device):

@@ -14,6 +14,7 @@ from torchvision.models.detection.rpn import RegionProposalNetwork
 from torchvision.ops import sigmoid_focal_loss
 from torchvision.transforms import v2
 
+from .._inference import ready_for_inference
 from .._torch_parts import load_image, record_epoch
 
 # Detection families whose builders take num_classes, min_size and max_size and whose training
@@ -223,7 +224,7 @@ def _warmup_then_step_decay(optimizer, *, steps, warmup):
 
 def detect(model, loader, *, device, mixed_precision):
     """(label - 1, continuous x1, y1, x2, y2, score) arrays, one per image, in the input order."""
-    model.to(device).eval()
+    ready_for_inference(model, device)
     detections = []
     with torch.inference_mode():
         for images, _ in loader:

@@ -2,7 +2,11 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from skmoe.experts._device_batches import batches_on_device, stream_of_its_own  # noqa: E402
+from skmoe.experts._inference import (  # noqa: E402
+    batches_on_device,
+    ready_for_inference,
+    stream_of_its_own,
+)
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -54,3 +58,40 @@ def test_stream_of_its_own_sees_the_work_queued_before_it():
         total = x.sum().cpu()
     assert torch.cuda.current_stream() == default
     assert total == 4096 * 4096
+
+
+def _network():
+    return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4),
+                               torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.ReLU()))
+
+
+def test_ready_for_inference_puts_every_module_in_eval_mode():
+    network = _network()
+    network[2].train()  # a submodule left training, as well as the whole
+    assert ready_for_inference(network, "cpu") is network
+    assert not any(module.training for module in network.modules())
+    network.eval()
+    network[2][0].train()  # only a submodule training
+    ready_for_inference(network, "cpu")
+    assert not any(module.training for module in network.modules())
+
+
+def test_ready_network_is_not_walked_again(monkeypatch):
+    """Module.to and Module.eval visit every submodule even when nothing changes: 1-8 ms a
+    prediction for timm's backbones."""
+    network = ready_for_inference(_network(), "cpu")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a ready network was moved or switched to eval mode again")
+
+    monkeypatch.setattr(network, "to", refuse)
+    monkeypatch.setattr(network, "eval", refuse)
+    ready_for_inference(network, "cpu")
+
+
+@needs_cuda
+def test_ready_for_inference_moves_to_the_gpu_once(monkeypatch):
+    network = ready_for_inference(_network(), "cuda")
+    assert next(network.parameters()).device == torch.device("cuda", torch.cuda.current_device())
+    monkeypatch.setattr(network, "to", lambda *args: pytest.fail("moved again"))
+    ready_for_inference(network, "cuda")
