@@ -77,7 +77,7 @@ def test_ready_for_inference_puts_every_module_in_eval_mode():
 
 
 def test_ready_network_is_not_walked_again(monkeypatch):
-    """Module.to and Module.eval visit every submodule even when nothing changes: 1-8 ms a
+    """Module.to and Module.eval visit every submodule even when nothing changes: 1-11 ms a
     prediction for timm's backbones."""
     network = ready_for_inference(_network(), "cpu")
 
