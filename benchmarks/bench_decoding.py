@@ -3,9 +3,9 @@
 skmoe reads a JPEG file with TorchCodec and resizes it with torchvision when TorchCodec is
 installed, and with PIL otherwise (``skmoe.experts._torch_parts.read_image``). For the files
 of NEU-DET, Magnetic-tile and Severstal, at their own size and resized as an expert would see
-them, this prints the files read per second by PIL (decode, convert, bilinear resize) and by
-skmoe's reader, in one process and one thread each, and the largest pixel difference between
-the two.
+them, this prints the files read per second by skmoe's PIL path (decode, convert, bilinear
+resize: how it read every file before TorchCodec) and by its reader, in one process and one
+thread each, and the largest pixel difference between the two.
 
     SKMOE_DATA=../shared/data python benchmarks/bench_decoding.py
     SKMOE_DATA=../shared/data python benchmarks/bench_decoding.py --quick   # CI: seconds
@@ -18,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
-from skmoe.experts._torch_parts import _jpeg_decoder, read_image
+from skmoe.experts._torch_parts import _jpeg_decoder, _read_with_pil, read_image
 
 # (dataset, files under the data root, channels the expert reads, (height, width) or None)
 CASES = [
@@ -32,15 +31,6 @@ CASES = [
     ("Severstal", "severstal-sample/**/*.jpg", 3, None),
     ("Severstal", "severstal-sample/**/*.jpg", 1, (128, 800)),
 ]
-
-
-def read_with_pil(path, shape, n_channels):
-    """PIL's decoding, conversion and bilinear resize: what skmoe read before TorchCodec."""
-    with Image.open(path) as image:
-        image = image.convert("L" if n_channels == 1 else "RGB")
-        if shape is not None:
-            image = image.resize(shape[::-1], Image.BILINEAR)
-        return np.asarray(image)
 
 
 def files_per_second(read, paths, shape, n_channels, runs):
@@ -58,7 +48,7 @@ def largest_difference(paths, shape, n_channels):
     difference = 0
     for path in paths:
         ours = read_image(path, shape, n_channels).permute(1, 2, 0).numpy().astype(int)
-        pil = read_with_pil(path, shape, n_channels).reshape(ours.shape)
+        pil = _read_with_pil(path, shape, n_channels).permute(1, 2, 0).numpy()
         difference = max(difference, int(np.abs(ours - pil).max()))
     return difference
 
@@ -83,7 +73,7 @@ def main(argv=None):
         paths = sorted(Path(args.data).glob(pattern))[:n_files]
         if not paths:
             raise SystemExit(f"no files match {pattern!r} under {args.data}")
-        pil = files_per_second(read_with_pil, paths, shape, n_channels, runs)
+        pil = files_per_second(_read_with_pil, paths, shape, n_channels, runs)
         ours = files_per_second(read_image, paths, shape, n_channels, runs)
         size = "own size" if shape is None else f"{shape[0]}x{shape[1]}"
         print(f"| {dataset} | {n_channels} | {size} | {pil:.0f} | {ours:.0f} | "

@@ -7,7 +7,27 @@ Imported only by the experts' prediction loops, so ``import skmoe`` stays free o
 
 import contextlib
 
+import numpy as np
 import torch
+
+
+def predict_in_batches(network, batches, *, device, num_workers, output):
+    """``output(network(images))`` for every batch of ``batches`` (an ``ImageBatches``), in
+    order, as one float64 array; ``network`` is ready on ``device`` (``ready_for_inference``).
+
+    The prediction loop of every image expert built on a torch network. On a GPU, batches
+    come from pinned memory and are copied on a side stream while the previous one computes
+    (``batches_on_device``), the work runs on a stream of its own (``stream_of_its_own``),
+    and outputs stay on the device until the last batch: copying each batch's back would make
+    the host wait for the GPU every time.
+    """
+    loader = torch.utils.data.DataLoader(batches, batch_size=None, num_workers=num_workers,
+                                         pin_memory=torch.device(device).type == "cuda")
+    outputs = []
+    with torch.inference_mode(), stream_of_its_own(device):
+        for images, _ in batches_on_device(loader, device):
+            outputs.append(output(network(images)))
+        return torch.cat(outputs).cpu().numpy().astype(np.float64)
 
 
 def ready_for_inference(network, device):

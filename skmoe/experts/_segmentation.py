@@ -209,7 +209,7 @@ class SegmentationExpert(BaseImageExpert):
             Columns are independent scores, not a distribution over classes.
         """
         check_is_fitted(self)
-        torch = import_optional("torch", needed_by="SegmentationExpert")
+        import_optional("torch", needed_by="SegmentationExpert")  # a clear error without it
         from . import _segmentation_parts as parts
         from ._torch_parts import ImageBatches
 
@@ -218,11 +218,8 @@ class SegmentationExpert(BaseImageExpert):
         batches = ImageBatches(np.arange(len(source)), source=source,
                                shape=image_shape(self.image_size), n_channels=self.n_channels_,
                                batch_size=self.batch_size)
-        loader = torch.utils.data.DataLoader(batches, batch_size=None,
-                                             num_workers=self.num_workers,
-                                             pin_memory=torch.device(device).type == "cuda")
-        scores = parts.image_scores(self.network_, loader, device=device,
-                                    pixel_score=self.pixel_score)
+        scores = parts.image_scores(self.network_, batches, device=device,
+                                    num_workers=self.num_workers, pixel_score=self.pixel_score)
         proba = np.zeros((len(source), len(self.classes_)))
         proba[:, self._defect_columns()] = scores
         if self.background_index_ is not None:

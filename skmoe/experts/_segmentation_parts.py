@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._inference import batches_on_device, ready_for_inference, stream_of_its_own
+from ._inference import predict_in_batches, ready_for_inference
 from ._torch_parts import load_image, record_epoch
 
 DEFECT_PRIOR = 0.01  # initial pixel probability of every defect class
@@ -168,21 +168,18 @@ def train(network, loader, *, device, lr, weight_decay, max_epochs, augment, his
         on_epoch(history[-1])
 
 
-def image_scores(network, loader, *, device, pixel_score):
+def image_scores(network, batches, *, device, num_workers, pixel_score):
     """Per image and defect class, one score from its pixel probabilities: the largest
-    (``pixel_score="max"``) or the ``pixel_score`` quantile.
+    (``pixel_score="max"``) or the ``pixel_score`` quantile, for every batch of ``batches``
+    (an ``ImageBatches``), by the experts' shared prediction loop."""
 
-    As in the classifiers' prediction loop: batches reach the device through
-    ``batches_on_device``, on a stream of its own, and the scores stay there until the end.
-    """
-    ready_for_inference(network, device)
-    scores = []
-    with torch.inference_mode(), stream_of_its_own(device):
-        for images, _ in batches_on_device(loader, device):
-            pixels = torch.sigmoid(network(images)).flatten(start_dim=2)
-            if pixel_score == "max":
-                scores.append(pixels.amax(dim=2))
-            else:  # kthvalue, unlike torch.quantile, takes maps of any size
-                k = min(pixels.shape[2], max(1, math.ceil(pixel_score * pixels.shape[2])))
-                scores.append(pixels.kthvalue(k, dim=2).values)
-        return torch.cat(scores).cpu().numpy().astype(np.float64)
+    def scores(logits):
+        pixels = torch.sigmoid(logits).flatten(start_dim=2)
+        if pixel_score == "max":
+            return pixels.amax(dim=2)
+        # kthvalue, unlike torch.quantile, takes maps of any size
+        k = min(pixels.shape[2], max(1, math.ceil(pixel_score * pixels.shape[2])))
+        return pixels.kthvalue(k, dim=2).values
+
+    return predict_in_batches(ready_for_inference(network, device), batches, device=device,
+                              num_workers=num_workers, output=scores)
