@@ -25,8 +25,10 @@ demo: venv
 # The suite includes a smoke run of every benchmark's --quick mode (tests/test_benchmarks_*.py).
 # Two test workers on two cores: one compute thread each, or torch and BLAS oversubscribe.
 # Whole files to each worker, in collection order: tests/conftest.py puts the slow ones first.
+# First the environment a failure elsewhere would be compared with (CPU, threads, versions).
 # Then the documentation site: its examples run, and a broken one fails the build.
 test: venv
+	$(PY) -c "import skmoe; skmoe.show_versions()"
 	HF_HUB_OFFLINE=1 YOLO_OFFLINE=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 	$(MAKE) docs
 

@@ -6,7 +6,8 @@ that need them.
 
 from .ensemble import MultiExpertVotingClassifier
 from .pipeline import TwoStagePipeline
+from .utils._show_versions import show_versions
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MultiExpertVotingClassifier", "TwoStagePipeline", "__version__"]
+__all__ = ["MultiExpertVotingClassifier", "TwoStagePipeline", "__version__", "show_versions"]

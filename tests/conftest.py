@@ -1,3 +1,4 @@
+import json
 import os
 import random
 import subprocess
@@ -49,6 +50,34 @@ def _numpy_print_options_kept():
     assert np.get_printoptions() == before, (
         "this test changed numpy's print options: import ultralytics only through skmoe, or "
         "skip with tests/_packages.skip_without")
+
+
+@pytest.fixture(scope="session")
+def training_seed():
+    """The seed of the trainings whose results a ``learning`` test asserts: 0, or
+    ``SKMOE_TEST_SEED``. ``benchmarks/learning_ranges.py`` runs those tests over several seeds
+    and thread counts, which is how a rounding difference between machines shows on one."""
+    return int(os.environ.get("SKMOE_TEST_SEED", "0"))
+
+
+@pytest.fixture
+def record_learning(request, training_seed):
+    """``record_learning(name=value, ...)`` notes what a training reached, before the test
+    asserts it: appended as JSON lines to ``SKMOE_LEARNING_LOG`` when set (by
+    ``benchmarks/learning_ranges.py``), otherwise nothing."""
+    log = os.environ.get("SKMOE_LEARNING_LOG")
+
+    def record(**values):
+        if not log:
+            return
+        with open(log, "a") as handle:
+            for name, value in values.items():
+                handle.write(json.dumps({
+                    "test": request.node.nodeid, "name": name, "value": float(value),
+                    "seed": training_seed, "threads": os.environ.get("OMP_NUM_THREADS"),
+                }) + "\n")
+
+    return record
 
 
 @pytest.fixture(scope="session")

@@ -22,3 +22,15 @@ def test_public_names():
     from skmoe.model_selection import train_val_test_split  # noqa: F401
 
     assert "TwoStagePipeline" in skmoe.__all__
+
+
+def test_show_versions_names_cpu_threads_and_packages(capsys, monkeypatch):
+    """show_versions prints the CPU line, the thread settings and each package's version."""
+    import skmoe
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    skmoe.show_versions()
+    out = capsys.readouterr().out
+    assert "OMP_NUM_THREADS: 3" in out
+    for label in ("cpu:", "cpu flags:", "scikit-learn:", "torch:", "skmoe:"):
+        assert label in out

@@ -88,7 +88,7 @@ def plot_training_history(expert_folder, parts, path, title):
                 ax.plot(epochs, [float(r[column] or "nan") for r in rows], label=column)
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
-        accuracy = [c for c in rows[0] if c in ("valid_acc", "metrics/mAP50(B)")]
+        accuracy = [c for c in ("valid_score", "valid_acc", "metrics/mAP50(B)") if c in rows[0]]
         if accuracy:
             twin = ax.twinx()
             twin.plot(epochs, [float(r[accuracy[0]] or "nan") for r in rows], color="black",

@@ -23,7 +23,10 @@ class ImageClassifier(BaseImageExpert):
 
     The defaults follow the reference training recipe: images resized to 224 x 224, SGD with
     momentum 0.9, up to 60 epochs with early stopping on a held-out part of the training data
-    (the best epoch's weights are kept). Single-label ``y`` trains with cross-entropy and gives
+    (the best epoch's weights are kept). Early stopping watches balanced accuracy (macro F1 for
+    an indicator ``y``), not the loss, and only from ``min_epochs`` on: on the small validation
+    split of a long-tailed training set the loss spikes from epoch to epoch, and an early epoch
+    with a lucky loss can call nearly every image one class. Single-label ``y`` trains with cross-entropy and gives
     softmax probabilities; an indicator ``y`` trains with BCE-with-logits and gives one sigmoid
     probability per class.
 
@@ -55,7 +58,13 @@ class ImageClassifier(BaseImageExpert):
     weight_decay : float, default=1e-4
     max_epochs : int, default=60
     patience : int, default=5
-        Epochs without improvement of the validation loss before training stops.
+        Epochs without a higher validation score (``valid_score`` in the history: balanced
+        accuracy of the arg-max label, or macro F1 of the labels at 0.5 for an indicator
+        ``y``) before training stops.
+    min_epochs : int, default=5
+        Epochs trained before early stopping may stop training or choose the epoch to keep:
+        the best epoch is chosen among epochs ``min_epochs`` to the last (of equal scores the
+        latest). With ``max_epochs < min_epochs`` the last epoch is kept.
     validation_fraction : float, default=0.1
         Held-out share of the training data for early stopping, stratified per class (per label
         combination for an indicator ``y``). 0 trains on everything for ``max_epochs``.
@@ -122,6 +131,7 @@ class ImageClassifier(BaseImageExpert):
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
+        "min_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr_schedule": [StrOptions({"cosine"}), None],
         "augment": ["boolean"],
         "class_weight": [StrOptions({"balanced"}), None],
@@ -143,6 +153,7 @@ class ImageClassifier(BaseImageExpert):
         weight_decay=1e-4,
         max_epochs=60,
         patience=5,
+        min_epochs=5,
         validation_fraction=0.1,
         lr_schedule="cosine",
         augment=False,
@@ -166,6 +177,7 @@ class ImageClassifier(BaseImageExpert):
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
         self.patience = patience
+        self.min_epochs = min_epochs
         self.validation_fraction = validation_fraction
         self.lr_schedule = lr_schedule
         self.augment = augment
@@ -362,11 +374,14 @@ class ImageClassifier(BaseImageExpert):
             callbacks.append(skorch.callbacks.LRScheduler(CosineAnnealingLR,
                                                           T_max=self.max_epochs))
         if self.validation_fraction > 0:
-            # Read from the validation pass's cached outputs: no second forward pass.
+            from ._early_stopping import EarlyStoppingAfter, balanced_validation_score
+
+            # Both read the validation pass's cached outputs: no second forward pass.
             callbacks.append(skorch.callbacks.EpochScoring(
                 _validation_accuracy, lower_is_better=False, name="valid_acc"))
-            callbacks.append(skorch.callbacks.EarlyStopping(patience=self.patience,
-                                                            load_best=True))
+            callbacks.append(balanced_validation_score(self.multilabel_))
+            callbacks.append(EarlyStoppingAfter(patience=self.patience,
+                                                min_epochs=self.min_epochs))
         if self.verbose >= 2:
             callbacks.append(skorch.callbacks.ProgressBar())
         return callbacks

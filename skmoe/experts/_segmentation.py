@@ -27,7 +27,9 @@ class SegmentationExpert(BaseImageExpert):
 
     Training: binary cross-entropy per pixel plus the soft Dice loss of each defect class
     (defects cover a tiny share of the pixels), AdamW with cosine annealing, for
-    ``max_epochs`` (no held-out part). Masks go in as ``fit(X, y, masks=...)``: per image a
+    ``max_epochs`` (no held-out part: the last epoch is kept, where the cosine schedule has
+    brought the learning rate to zero, rather than an epoch chosen by a noisy score on a few
+    held-out images). Masks go in as ``fit(X, y, masks=...)``: per image a
     boolean array (n_classes, H, W) whose channel c marks the pixels of class c of
     ``classes_`` (the defect-free channel empty), the layout ``load_magnetic_tile``,
     ``load_severstal`` and ``make_steel_defects`` give with ``return_masks=True``. In a

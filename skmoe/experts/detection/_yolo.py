@@ -55,7 +55,11 @@ class YOLODetector(BaseDetector):
         ``validation_fraction > 0``).
     validation_fraction : float, default=0.1
         Held-out share of the training images (stratified per class), validated every epoch;
-        the best epoch's weights are kept. 0 trains on everything and keeps the last epoch.
+        the best epoch's weights are kept. "Best" is ultralytics' fitness, the box mAP@0.5:0.95
+        of the held-out images averaged over classes: a balanced score that rises as the
+        detector learns, not a loss that spikes (with a tiny held-out share, or very few epochs,
+        it is still noisy: then train on everything). 0 trains on everything and keeps the
+        last epoch.
     background_class : "auto", str, int or None, default="auto"
         Label of the defect-free images (a column index for an indicator ``y``). Its
         probability is one minus the highest defect score. "auto": the one class of ``y``

@@ -42,21 +42,24 @@ def steel():
 
 
 @pytest.fixture(scope="module")
-def trained(steel):
+def trained(steel, training_seed):
     (X, y, boxes), _ = steel
-    return TorchvisionDetector(max_epochs=4, **TINY).fit(X, y, boxes=boxes)
+    return TorchvisionDetector(max_epochs=4, **{**TINY, "random_state": training_seed}).fit(
+        X, y, boxes=boxes)
 
 
 @pytest.mark.slow
-def test_learns_image_level_scores(trained, steel):
+@pytest.mark.learning
+def test_learns_image_level_scores(trained, steel, record_learning):
     _, (X, y, _) = steel
     proba = trained.predict_proba(X)
     auc = {c: roc_auc_score(y == c, proba[:, j]) for j, c in enumerate(trained.classes_)}
+    mean_auc = np.mean(list(auc.values()))
+    record_learning(background_auc=auc["background"], mean_auc=mean_auc)
     # Four epochs from random weights: "is there a defect" is learnt (the background column),
-    # the classes apart only roughly (measured with 1 and 2 threads: crazing 0.30-0.38,
-    # patches 0.69-0.72, pits 0.82-0.87).
+    # the classes apart only roughly. MEASURED
     assert auc["background"] > 0.75, auc
-    assert np.mean(list(auc.values())) > 0.6, auc
+    assert mean_auc > 0.6, auc
     losses = trained.history_[:, "train_loss"]
     assert losses[-1] < losses[0]
     assert trained.history_[-1, "epoch"] == len(losses) and trained.history_[-1, "dur"] > 0

@@ -40,7 +40,7 @@ def steel():
 
 
 @pytest.fixture(scope="module")
-def trained(steel):
+def trained(steel, training_seed):
     """Trained (and used) once, with every connection and DNS lookup refused and recorded.
 
     ultralytics is imported inside the refusal too (by fit), unless an earlier test did.
@@ -59,7 +59,8 @@ def trained(steel):
         patch.setattr(socket.socket, "connect", refuse)
         patch.setattr(socket.socket, "connect_ex", refuse)
         patch.setattr(socket, "getaddrinfo", refuse)  # DNS lookups count as network use
-        detector = YOLODetector(max_epochs=15, **TINY).fit(X, y, boxes=boxes)
+        detector = YOLODetector(max_epochs=15, **{**TINY, "random_state": training_seed}).fit(
+            X, y, boxes=boxes)
         detector.predict_proba(X[:4])
     assert torch.get_num_threads() == threads, "ultralytics' thread setting leaked out"
     assert np.get_printoptions() == print_options, "ultralytics' numpy print options leaked out"
@@ -73,15 +74,17 @@ def test_no_network_connection_is_attempted(trained):
 
 
 @pytest.mark.slow
-def test_learns_image_level_scores(trained, steel):
+@pytest.mark.learning
+def test_learns_image_level_scores(trained, steel, record_learning):
     detector, _ = trained
     _, (X, y, _) = steel
     proba = detector.predict_proba(X)
     auc = {c: roc_auc_score(y == c, proba[:, j]) for j, c in enumerate(detector.classes_)}
-    # 15 epochs from scratch on 200 images: "is there a defect" is learnt, the classes apart
-    # only roughly (measured on this draw: background 0.80, defects 0.43 to 0.73, mean 0.58).
+    defects_auc = np.mean([auc[c] for c in detector.classes_ if c != "background"])
+    record_learning(background_auc=auc["background"], mean_defect_auc=defects_auc)
+    # MEASURED
     assert auc["background"] > 0.75, auc
-    assert np.mean([auc[c] for c in detector.classes_ if c != "background"]) > 0.55, auc
+    assert defects_auc > 0.55, auc
 
 
 @pytest.mark.slow
