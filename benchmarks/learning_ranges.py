@@ -26,14 +26,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_learning_tests(seed, threads, log, select):
+def run_learning_tests(seed, threads, log, select, *, two_workers):
     """Run the ``learning`` tests once; what they measured is appended to ``log``. Returns
     pytest's exit code (1 when an assertion failed: the values were recorded before it)."""
     env = {**os.environ, "SKMOE_TEST_SEED": str(seed), "OMP_NUM_THREADS": str(threads),
            "SKMOE_LEARNING_LOG": str(log), "HF_HUB_OFFLINE": "1", "YOLO_OFFLINE": "1"}
     # One compute thread per worker lets two workers share two cores; with more threads one
     # process at a time, or they oversubscribe.
-    workers = ["-n", "2", "--dist", "loadfile"] if threads == 1 else ["-p", "no:xdist"]
+    two_workers = two_workers and threads == 1
+    workers = ["-n", "2", "--dist", "loadfile"] if two_workers else ["-p", "no:xdist"]
     command = [sys.executable, "-m", "pytest", "-m", "learning", "-q", "-p",
                "no:cacheprovider", "--no-header", "-o", "addopts=", *workers]
     if select:
@@ -72,7 +73,8 @@ def main(argv=None):
     for threads in args.threads:
         for seed in args.seeds:
             start = time.perf_counter()
-            result = run_learning_tests(seed, threads, log, args.select)
+            result = run_learning_tests(seed, threads, log, args.select,
+                                        two_workers=not args.quick)
             verdict = {0: "passed", 1: "an assertion failed"}.get(result.returncode)
             if verdict is None:  # not a test's verdict: collection or usage error
                 sys.exit(f"pytest failed (exit {result.returncode}):\n{result.stdout}"

@@ -71,6 +71,7 @@ def _summary_rows(seed, kinds):
         "macro_precision": report.macro.precision, "macro_recall": report.macro.recall,
         "macro_f1": report.macro.f1, "mean_class_accuracy": report.macro.accuracy,
         "overall_accuracy": report.overall_accuracy,
+        "majority_macro_f1": majority_f1,
         "beats_majority": bool(report.macro.f1 > majority_f1 + 1e-12),
     } for model, report in seed["reports"].items()]
 

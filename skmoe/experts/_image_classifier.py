@@ -26,9 +26,9 @@ class ImageClassifier(BaseImageExpert):
     (the best epoch's weights are kept). Early stopping watches balanced accuracy (macro F1 for
     an indicator ``y``), not the loss, and only from ``min_epochs`` on: on the small validation
     split of a long-tailed training set the loss spikes from epoch to epoch, and an early epoch
-    with a lucky loss can call nearly every image one class. Single-label ``y`` trains with cross-entropy and gives
-    softmax probabilities; an indicator ``y`` trains with BCE-with-logits and gives one sigmoid
-    probability per class.
+    with a lucky loss can call nearly every image one class. Single-label ``y`` trains with
+    cross-entropy and gives softmax probabilities; an indicator ``y`` trains with
+    BCE-with-logits and gives one sigmoid probability per class.
 
     ``X`` is an array of images, (n, H, W) or (n, H, W, C) of uint8 (0-255) or float (0-1), or
     a sequence of image file paths read lazily in batches by a DataLoader (memory stays flat as
