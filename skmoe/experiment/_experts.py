@@ -13,6 +13,7 @@ from ._config import ConfigError, closest_match
 # or factory, written "package.module.Name" or "package.module:Name".
 EXPERT_TYPES = {
     "classifier": ("skmoe.experts", "ImageClassifier"),
+    "features": ("skmoe.experts", "make_feature_expert"),
     "segmenter": ("skmoe.experts", "SegmentationExpert"),
     "yolo": ("skmoe.experts", "YOLODetector"),
     "torchvision": ("skmoe.experts", "TorchvisionDetector"),
@@ -80,6 +81,10 @@ def build_expert(name, spec, *, defaults, background_label=None):
             raise ConfigError(f"{where} is a two-stage expert, but the dataset has no defect-free "
                               "class for its gate to separate.")
         spec["background_class"] = background_label
+    if kind == "features":
+        # The feature experts of every seed share one cache: an image's features of a given
+        # backbone and size are computed once in a job.
+        spec.setdefault("memory", defaults.get("feature_cache"))
     factory = _factory(kind, where)
     accepted = _parameters(factory)
     for key, value in {**defaults, **TYPE_DEFAULTS.get(kind, {})}.items():

@@ -89,7 +89,8 @@ def _plan(config, bunch, seed, seed_folder):
     for name, spec in config["experts"].items():
         folder = expert_folder(seed_folder, name)
         defaults = {"random_state": seed, "device": config["device"],
-                    "run_dir": str(folder / "run")}
+                    "run_dir": str(folder / "run"),
+                    "feature_cache": str(Path(seed_folder).parent / "feature-cache")}
         jobs.append({
             "name": name, "label": f"{name!r} (seed {seed})", "data": data, "folder": folder,
             "expert": build_expert(name, spec, defaults=defaults, background_label=background),

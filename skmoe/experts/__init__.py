@@ -6,9 +6,11 @@ fit or predict.
 """
 
 from ._base import BaseImageExpert
+from ._features import ImageFeatures, make_feature_expert
 from ._image_classifier import ImageClassifier
 from ._segmentation import SegmentationExpert
 from .detection import BaseDetector, TorchvisionDetector, YOLODetector
 
-__all__ = ["BaseDetector", "BaseImageExpert", "ImageClassifier", "SegmentationExpert",
+__all__ = ["BaseDetector", "BaseImageExpert", "ImageClassifier", "ImageFeatures",
+           "SegmentationExpert", "make_feature_expert",
            "TorchvisionDetector", "YOLODetector"]
