@@ -21,8 +21,10 @@ EXPERT_TYPES = {
 }
 DETECTOR_TYPES = ("yolo", "torchvision")
 # Defaults of the job for some types: a CNN prints its table of epochs, a segmenter a line per
-# epoch (plain lines, fit for a log file), so that a long training shows progress.
-TYPE_DEFAULTS = {"classifier": {"verbose": 1}, "segmenter": {"verbose": 1}}
+# epoch (plain lines, fit for a log file), a feature expert a progress bar over its images, so
+# that long work shows progress.
+TYPE_DEFAULTS = {"classifier": {"verbose": 1}, "segmenter": {"verbose": 1},
+                 "features": {"verbose": 1}}
 # Per-image fit parameters an expert may take; a two-stage expert's classifier gets them
 # through metadata routing.
 FIT_DATA = ("boxes", "masks")

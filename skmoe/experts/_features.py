@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from tqdm.auto import tqdm
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._global_state import keeps_global_state
@@ -23,6 +24,7 @@ from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._base import image_shape, inference_device, resolve_device
 
 _FLIP_AXES = {"none": (), "horizontal": (-1,), "both": (-1, -2)}
+_BATCHES_PER_CHUNK = 8
 
 
 class ImageFeatures(TransformerMixin, BaseEstimator):
@@ -72,6 +74,8 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
         Folder caching each image's features (created when missing). None: no cache.
     num_workers : int, default=0
         DataLoader workers reading image files.
+    verbose : int, default=0
+        > 0 shows a progress bar (images/s) while features are computed.
 
     Attributes
     ----------
@@ -115,6 +119,7 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
         "mixed_precision": ["boolean"],
         "memory": [str, os.PathLike, None],
         "num_workers": [Interval(Integral, 0, None, closed="left")],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -132,6 +137,7 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
         mixed_precision=True,
         memory=None,
         num_workers=0,
+        verbose=0,
     ):
         self.backbone = backbone
         self.checkpoint_path = checkpoint_path
@@ -145,6 +151,7 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
         self.mixed_precision = mixed_precision
         self.memory = memory
         self.num_workers = num_workers
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_global_state
@@ -194,11 +201,17 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
         if keys is not None:
             todo = np.array([i for i, key in enumerate(keys)
                              if not self._read_cached(key, features, i)], dtype=np.int64)
-        if len(todo):
-            features[todo] = self._extract(source, todo)
-            if keys is not None:
-                for i in todo:
+        # In chunks of a few batches, each cached as soon as it is computed: an interrupted
+        # transform keeps what it did, and the progress bar moves.
+        chunk = self.batch_size * _BATCHES_PER_CHUNK
+        with tqdm(total=len(todo), unit="image", desc=f"{self.backbone} features",
+                  disable=not self.verbose or not len(todo)) as progress:
+            for start in range(0, len(todo), chunk):
+                rows = todo[start:start + chunk]
+                features[rows] = self._extract(source, rows)
+                for i in rows if keys is not None else ():
                     self._write_cached(keys[i], features[i])
+                progress.update(len(rows))
         return features
 
     def get_feature_names_out(self, input_features=None):
@@ -310,7 +323,7 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
 def make_feature_expert(backbone="tf_efficientnet_lite0", *, checkpoint_path=None,
                         pretrained=False, image_size=224, pooling="avg", flips="horizontal",
                         tiles=1, batch_size=32, device="auto", mixed_precision=True,
-                        memory=None, num_workers=0, head=None, head_params=None,
+                        memory=None, num_workers=0, verbose=0, head=None, head_params=None,
                         standardize=True, random_state=None):
     """An image expert from frozen pretrained features and a scikit-learn head.
 
@@ -333,7 +346,7 @@ def make_feature_expert(backbone="tf_efficientnet_lite0", *, checkpoint_path=Non
     random_state : int or None, default=None
         Given to the head when it takes one.
     checkpoint_path, pretrained, image_size, pooling, flips, tiles, batch_size, device, \
-mixed_precision, memory, num_workers
+mixed_precision, memory, num_workers, verbose
         The features' parameters: see :class:`ImageFeatures`.
 
     Returns
@@ -368,6 +381,6 @@ mixed_precision, memory, num_workers
                            image_size=image_size, pooling=pooling, flips=flips, tiles=tiles,
                            batch_size=batch_size, device=device,
                            mixed_precision=mixed_precision, memory=memory,
-                           num_workers=num_workers)]
+                           num_workers=num_workers, verbose=verbose)]
     steps += [StandardScaler()] if standardize else []
     return make_pipeline(*steps, head)

@@ -129,3 +129,45 @@ def test_bad_parameters_are_refused(weights, steel, params, err_msg):
     X, _ = steel
     with pytest.raises(ValueError, match=err_msg):
         _features(weights).set_params(**params).fit(X)
+
+
+def test_feature_expert_is_the_linear_probe_by_default(weights, steel):
+    """make_feature_expert: features, standardised, into a balanced logistic regression."""
+    from sklearn.preprocessing import StandardScaler
+
+    from skmoe.experts import make_feature_expert
+
+    X, y = steel
+    expert = make_feature_expert("resnet10t", checkpoint_path=weights, image_size=32,
+                                 random_state=3)
+    imagefeatures, scaler, head = (step for _, step in expert.steps)
+    assert isinstance(scaler, StandardScaler) and isinstance(head, LogisticRegression)
+    assert (head.C, head.class_weight, head.random_state) == (0.1, "balanced", 3)
+    assert imagefeatures.image_size == 32
+    assert expert.fit(X, y).predict_proba(X[:3]).shape == (3, 5)
+
+
+@pytest.mark.parametrize("head, head_params, expected", [
+    ("sklearn.svm.SVC", {"C": 2.0, "probability": True}, {"C": 2.0, "probability": True}),
+    ("sklearn.linear_model:LogisticRegression", None, {"C": 1.0}),
+    (LogisticRegression(C=5.0), None, {"C": 5.0}),
+])
+def test_feature_expert_takes_any_head(weights, head, head_params, expected):
+    from skmoe.experts import make_feature_expert
+
+    expert = make_feature_expert("resnet10t", checkpoint_path=weights, head=head,
+                                 head_params=head_params, standardize=False)
+    assert len(expert.steps) == 2
+    params = expert.steps[-1][1].get_params()
+    assert {key: params[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize("head, head_params, err_msg", [
+    ("sklearn.svm.NoSuchSVC", None, "not an importable estimator class"),
+    (LogisticRegression(), {"C": 2.0}, "head_params applies to a head given by name"),
+])
+def test_feature_expert_bad_head(head, head_params, err_msg):
+    from skmoe.experts import make_feature_expert
+
+    with pytest.raises(ValueError, match=err_msg):
+        make_feature_expert(head=head, head_params=head_params)
