@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from tqdm.auto import tqdm
 from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
 
 from ..utils._global_state import keeps_global_state
 from ..utils._images import check_image_input
