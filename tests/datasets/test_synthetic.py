@@ -99,7 +99,8 @@ def test_classes_are_learnable(training_seed, record_learning):
     forest.fit(features[:900], y[:900])
     accuracy = forest.score(features[900:], y[900:])
     record_learning(accuracy=accuracy)
-    assert accuracy > 0.6  # chance is 0.2. MEASURED
+    # Chance is 0.2; seeds 0-4 x 1, 2 threads: 0.880-0.900.
+    assert accuracy > 0.8
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,8 @@ def test_every_model_is_scored_per_seed(finished, record_learning):
     assert len(rows) == 2 * 7
     lowest = min(float(row["macro_f1"]) for row in rows)
     record_learning(lowest_macro_f1=lowest)
-    assert 0.5 < lowest and all(float(row["macro_f1"]) <= 1 for row in rows)  # MEASURED
+    # The lowest of the 14 rows (7 models x 2 seeds); seeds 0-4 x 1, 2 threads: 0.567-0.751.
+    assert 0.45 < lowest and all(float(row["macro_f1"]) <= 1 for row in rows)
 
 
 def test_each_seed_gets_its_own_experts(tmp_path):

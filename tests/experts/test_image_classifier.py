@@ -50,7 +50,7 @@ def test_tiny_model_learns(fitted, steel, record_learning):
     X_test, y_test = steel[2:]
     accuracy = fitted.score(X_test, y_test)
     record_learning(accuracy=accuracy)
-    assert accuracy > 0.6  # MEASURED
+    assert accuracy > 0.75  # seeds 0-4 x 1, 2 threads: 0.850-0.960
     assert list(fitted.classes_) == sorted(set(y_test))
     assert fitted.n_channels_ == 1
 
@@ -283,7 +283,7 @@ def test_two_stage_of_image_classifiers(steel, training_seed, record_learning):
     model.fit(X_train, y_train)
     accuracy = model.score(X_test, y_test)
     record_learning(accuracy=accuracy)
-    assert accuracy > 0.4  # MEASURED
+    assert accuracy > 0.65  # seeds 0-4 x 1, 2 threads: 0.755-0.905
     assert model.gate_.n_channels_ == 1
 
 

@@ -44,7 +44,7 @@ def test_learns_the_defects_from_their_masks(fitted, steel, record_learning):
     assert fitted.classes_[fitted.background_index_] == "background"
     accuracy = fitted.score(X_test, y_test)
     record_learning(accuracy=accuracy)
-    assert accuracy > 0.8  # MEASURED
+    assert accuracy > 0.8  # seeds 0-4 x 1, 2 threads: 0.905-0.930
     assert [row["epoch"] for row in fitted.history_] == list(range(1, 9))
 
 

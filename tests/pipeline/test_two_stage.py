@@ -94,7 +94,8 @@ def test_learns_synthetic_defects(steel, training_seed, record_learning):
     model = _two_stage(training_seed).fit(X[:700], y[:700])
     accuracy = model.score(X[700:], y[700:])
     record_learning(accuracy=accuracy)
-    assert accuracy > 0.75  # defect-free alone is about 0.5. MEASURED
+    # Defect-free alone is about 0.5; seeds 0-4 x 1, 2 threads: 0.910-0.920.
+    assert accuracy > 0.85
 
 
 class _CountingClassifier(ClassifierMixin, BaseEstimator):
@@ -146,7 +147,7 @@ def test_multilabel_indicator(steel_multilabel, training_seed, record_learning):
     np.testing.assert_array_equal(pred[:, 0], pred[:, 1:].sum(axis=1) == 0)
     exact_match = (pred == y).all(axis=1).mean()
     record_learning(exact_match=exact_match)
-    assert exact_match > 0.5  # MEASURED
+    assert exact_match > 0.9  # seeds 0-4 x 1, 2 threads: 0.973-0.979
 
 
 def test_prefit_stages_are_not_refit(steel):

@@ -30,15 +30,23 @@ LIGHT_RCNN = dict(architecture="fasterrcnn_mobilenet_v3_large_fpn", batch_size=8
 
 @pytest.fixture(scope="module")
 def steel():
-    # Defects of 20 to 40 pixels, the size of torchvision's smallest anchors (32), and no
-    # scratches: their long thin boxes (e.g. 2 x 40 pixels) match none of its anchor shapes
-    # (aspect ratios 0.5 to 2). Four epochs of 100 images on a CPU learn the rest (one thread,
-    # 87 s: AUC 0.91 for defect-free, 0.70 on average over the classes).
-    options = dict(image_size=SIZE, class_weights=[1, 1, 1, 1, 0], defect_size=(20, 40),
+    """Defect-free images, patches and pits: what four epochs from random weights learn on any
+    machine.
+
+    Defects of 20 to 40 pixels, the size of torchvision's smallest anchors (32). No scratches:
+    their long thin boxes (e.g. 2 x 40 pixels) match none of its anchor shapes (aspect ratios
+    0.5 to 2). No crazing: four epochs do not learn its fine cracks (AUC 0.30-0.38), and with
+    it in the data the defect-free AUC ranged 0.67-0.94 over seeds 0-4 x 1, 2 threads.
+    """
+    options = dict(image_size=SIZE, class_weights=[1, 0, 1, 1, 0], defect_size=(20, 40),
                    return_boxes=True)
-    train = make_steel_defects(100, random_state=0, **options)
-    test = make_steel_defects(100, random_state=1, **options)
-    return train, test
+    column = np.array([0, -1, 1, 2, -1])  # STEEL_CLASSES index -> column of the 3 classes
+    data = []
+    for random_state in (0, 1):
+        X, y, boxes = make_steel_defects(100, random_state=random_state, **options)
+        data.append((X, y, [np.column_stack([column[b[:, 0].astype(int)], b[:, 1:]])
+                            for b in boxes]))
+    return data
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +114,7 @@ def test_faster_rcnn_with_rpn_focal_loss_trains(steel):
     detector.fit(X[:24], y[:24], boxes=boxes[:24])
     assert type(detector.network_.rpn).__name__ == "FocalLossRPN"
     assert np.isfinite(detector.history_[:, "train_loss"]).all()
-    assert detector.predict_proba(X[:3]).shape == (3, 4)
+    assert detector.predict_proba(X[:3]).shape == (3, 3)
 
 
 @pytest.mark.slow
@@ -116,7 +124,7 @@ def test_other_architectures_train(steel, architecture):
     detector = TorchvisionDetector(architecture, max_epochs=1, batch_size=8, anchor_scale=0.5,
                                    **CLASSES).fit(X[:16], y[:16], boxes=boxes[:16])
     proba = detector.predict_proba(X[:3])
-    assert proba.shape == (3, 4) and ((proba >= 0) & (proba <= 1)).all()
+    assert proba.shape == (3, 3) and ((proba >= 0) & (proba <= 1)).all()
 
 
 def test_anchor_scale_multiplies_anchor_sizes():

@@ -85,9 +85,10 @@ def test_learns_image_level_scores(trained, steel, record_learning):
     auc = {c: roc_auc_score(y == c, proba[:, j]) for j, c in enumerate(detector.classes_)}
     defects_auc = np.mean([auc[c] for c in detector.classes_ if c != "background"])
     record_learning(background_auc=auc["background"], mean_defect_auc=defects_auc)
-    # MEASURED
-    assert auc["background"] > 0.75, auc
-    assert defects_auc > 0.55, auc
+    # seeds 0-4 x 1, 2 threads: background 0.991-1.000, defects 0.733-0.911 (the same values
+    # at 1 and 2 threads).
+    assert auc["background"] > 0.9, auc
+    assert defects_auc > 0.6, auc
 
 
 @pytest.mark.slow
