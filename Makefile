@@ -27,9 +27,11 @@ demo: venv
 # Whole files to each worker, in collection order: tests/conftest.py puts the slow ones first.
 # First the environment a failure elsewhere would be compared with (CPU, threads, versions).
 # Then the documentation site: its examples run, and a broken one fails the build.
+TEST_ENV := HF_HUB_OFFLINE=1 YOLO_OFFLINE=1 OMP_NUM_THREADS=1
+
 test: venv
-	$(PY) -c "import skmoe; skmoe.show_versions()"
-	HF_HUB_OFFLINE=1 YOLO_OFFLINE=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+	$(TEST_ENV) $(PY) -c "import skmoe; skmoe.show_versions()"
+	$(TEST_ENV) $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 	$(MAKE) docs
 
 # The documentation site, examples executed, every warning an error; open

@@ -64,8 +64,8 @@ def test_learns_image_level_scores(trained, steel, record_learning):
     auc = {c: roc_auc_score(y == c, proba[:, j]) for j, c in enumerate(trained.classes_)}
     mean_auc = np.mean(list(auc.values()))
     record_learning(background_auc=auc["background"], mean_auc=mean_auc)
-    # Four epochs from random weights. Seeds 0-4 x 1, 2 threads: background 0.917-0.984, mean
-    # 0.773-0.816.
+    # Four epochs from random weights. Seeds 0-4 x 1, 2 threads: background 0.871-0.984, mean
+    # 0.741-0.816.
     assert auc["background"] > 0.8, auc
     assert mean_auc > 0.65, auc
     losses = trained.history_[:, "train_loss"]
