@@ -160,7 +160,11 @@ def evaluate_seed(scorer, kinds, y_train):
     predictions = {name: scorer.predict_test(scorer.replay(name)) for name in kinds}
     one_stage = [name for name, kind in kinds.items() if kind != "two-stage"]
     two_stage = [name for name, kind in kinds.items() if kind != "one-stage"]
-    groups = {"Voting": (one_stage, True), "Ours 1s": (one_stage, False)}
+    groups = {}
+    # A job of two-stage experts only has no one-stage ensemble, and one without any no
+    # two-stage ensemble.
+    if any(kind != "two-stage" for kind in kinds.values()):
+        groups.update({"Voting": (one_stage, True), "Ours 1s": (one_stage, False)})
     if any(kind == "two-stage" for kind in kinds.values()):
         groups.update({"Voting 2s": (two_stage, True), "Ours 2s": (two_stage, False)})
     ensembles = {}

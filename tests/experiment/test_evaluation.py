@@ -2,7 +2,14 @@ import math
 
 import numpy as np
 
-from skmoe.experiment._evaluation import SavedProbabilities, ensemble_subsets
+import pytest
+
+from skmoe.experiment._evaluation import (
+    SavedProbabilities,
+    Scorer,
+    ensemble_subsets,
+    evaluate_seed,
+)
 
 
 def test_every_subset_when_few_a_seeded_sample_when_many():
@@ -22,3 +29,22 @@ def test_saved_probabilities_replay_rows():
     np.testing.assert_array_equal(single.predict(np.array([[2], [0]])), ["b", "a"])
     multi = SavedProbabilities(proba, np.array([0, 1]), multilabel=True).fit()
     np.testing.assert_array_equal(multi.predict(np.array([[2]])), [[1, 1]])
+
+
+@pytest.mark.parametrize("kinds, ensembles", [
+    ({"a": "one-stage", "b": "detector"}, ["Voting", "Ours 1s"]),
+    ({"a": "two-stage", "b": "two-stage"}, ["Voting 2s", "Ours 2s"]),
+    ({"a": "one-stage", "b": "two-stage"}, ["Voting", "Ours 1s", "Voting 2s", "Ours 2s"]),
+])
+def test_ensembles_of_the_kinds_a_job_has(kinds, ensembles):
+    """A job of two-stage experts only has no one-stage ensemble (it used to fail at the end)."""
+    rng = np.random.default_rng(0)
+    classes = np.array(["background", "pits", "scratches"])
+    y_val, y_test = rng.choice(classes, 30), rng.choice(classes, 20)
+    probas = {name: {"val": rng.dirichlet(np.ones(3), 30), "test": rng.dirichlet(np.ones(3), 20),
+                     "classes": classes} for name in kinds}
+    scorer = Scorer(probas, y_val, y_test, list(classes), {},
+                    dict.fromkeys(kinds, 0.01))
+    result = evaluate_seed(scorer, kinds, y_val)
+    assert list(result["ensembles"]) == ensembles
+    assert list(result["reports"]) == [*kinds, *ensembles]
