@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH_PINS)
-	$(PY) -m pip install --quiet -e ".[dev,dask,docs,torch,yolo]"
+	$(PY) -m pip install --quiet -e ".[dev,dask,docs,torch,weights,yolo]"
 	touch $@
 
 demo: venv
