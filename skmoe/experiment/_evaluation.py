@@ -1,4 +1,4 @@
-"""Scoring from saved probabilities: experts, the plain vote, the tuned ensembles, the ablation.
+"""Scoring from saved probabilities: experts, the votes and other combiners, the ablation.
 
 No expert predicts anything here: every score comes from the validation and test probabilities
 saved when it was trained, so that tuning many ensembles costs seconds.
@@ -116,6 +116,39 @@ class Scorer:
         experts = [(name, FrozenEstimator(self.replay(name))) for name in names]
         return MultiExpertVotingClassifier(experts, **params).fit(self.val_rows, self.y_val)
 
+    def soft_mean(self, names):
+        """Test predictions of the mean of the experts' probabilities (no learning at all)."""
+        proba = np.mean([self._saved(name, "test") for name in names], axis=0)
+        return predict_from_proba(proba, self._classes(names), multilabel=self.multilabel)
+
+    def stacking(self, names):
+        """Test predictions of a logistic regression on the experts' validation probabilities.
+
+        What ``StackingClassifier`` does with frozen experts and ``stack_method=
+        "predict_proba"``, written out because it also takes an indicator ``y`` (one regression
+        per class). Classes are weighed (``class_weight="balanced"``): a validation set holds a
+        few images of a tail class.
+        """
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.multiclass import OneVsRestClassifier
+
+        self._classes(names)
+        head = LogisticRegression(class_weight="balanced", max_iter=2000)
+        head = OneVsRestClassifier(head) if self.multilabel else head
+        head.fit(np.hstack([self._saved(name, "val") for name in names]), self.y_val)
+        return head.predict(np.hstack([self._saved(name, "test") for name in names]))
+
+    def _saved(self, name, split):
+        return np.asarray(self.probas[name][split], dtype=float)
+
+    def _classes(self, names):
+        """The experts' common classes; a combiner of probabilities needs the same columns."""
+        classes = [np.asarray(self.probas[name]["classes"]) for name in names]
+        if any(not np.array_equal(classes[0], other) for other in classes[1:]):
+            raise ValueError(f"experts {names} do not share their classes: "
+                             f"{[c.tolist() for c in classes]}.")
+        return classes[0]
+
     def predict_test(self, model):
         """A fitted model's predictions of the test rows."""
         return model.predict(self.test_rows)
@@ -139,7 +172,7 @@ class Scorer:
 
 
 def evaluate_seed(scorer, kinds, y_train):
-    """Test reports of every expert, the plain votes and the tuned ensembles of one seed.
+    """Test reports of every expert, the votes and the other combiners of one seed.
 
     Parameters
     ----------
@@ -153,8 +186,10 @@ def evaluate_seed(scorer, kinds, y_train):
     -------
     result : dict
         ``predictions`` and ``reports`` (model name -> test predictions, DefectReport; experts
-        first), ``ensembles`` (name -> dict of the fitted ``model``, its ``experts``, whether
-        it is a ``plain`` vote and the tuning ``seconds``), ``majority`` (the majority-class
+        first, then the votes, then the combiners), ``ensembles`` (name -> dict of the fitted
+        ``model``, its ``experts``, whether it is a ``plain`` vote and the tuning ``seconds``),
+        ``combiners`` (``"Soft mean"`` and ``"Stacking"`` of the same experts, with the
+        suffix `` 2s`` for two-stage ones -> their experts), ``majority`` (the majority-class
         report).
     """
     predictions = {name: scorer.predict_test(scorer.replay(name)) for name in kinds}
@@ -173,9 +208,19 @@ def evaluate_seed(scorer, kinds, y_train):
         ensembles[label] = {"model": scorer.ensemble(names, plain=plain), "experts": names,
                             "plain": plain, "seconds": time.perf_counter() - start}
         predictions[label] = scorer.predict_test(ensembles[label]["model"])
+    # The two common combiners of the same experts beside the votes, so that users see which
+    # wins on their data.
+    combiners = {}
+    for label, (names, plain) in groups.items():
+        if plain:
+            suffix = label[len("Voting"):]
+            combiners.update({f"Soft mean{suffix}": names, f"Stacking{suffix}": names})
+    for label, names in combiners.items():
+        combine = scorer.soft_mean if label.startswith("Soft mean") else scorer.stacking
+        predictions[label] = combine(names)
     reports = {name: scorer.test_report(y_pred) for name, y_pred in predictions.items()}
     return {"predictions": predictions, "reports": reports, "ensembles": ensembles,
-            "majority": scorer.majority_report(y_train)}
+            "combiners": combiners, "majority": scorer.majority_report(y_train)}
 
 
 def ensemble_subsets(names, *, min_size, max_per_size, random_state):

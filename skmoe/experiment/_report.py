@@ -196,7 +196,10 @@ def _blocks(config, bunch, kinds, seeds, tables, figures):
         ("h2", "Test scores"),
         ("p", f"Test set,{spread or ' one seed'}. 'Voting': thresholds 0.5 and equal weights; "
               "'Ours 1s': the tuned vote of one-stage classifiers and detectors; 'Ours 2s': of "
-              f"two-stage classifiers and detectors. Rarest class: {rarest}."),
+              "two-stage classifiers and detectors. Beside them, the same experts combined by "
+              "'Soft mean' (the mean of their probabilities) and 'Stacking' (a logistic "
+              "regression on their validation probabilities); '2s': of the two-stage experts. "
+              f"Rarest class: {rarest}."),
         _summary_table(tables["summary"], tables["per_class"], rarest),
     ]
     weak = sorted({r["model"] for r in tables["summary"]

@@ -55,8 +55,11 @@ def train_missing(jobs, *, n_jobs, log=print):
         for i in pending
     )
     for index, record in zip(pending, trained):
-        log(f"  trained expert {jobs[index]['label']} in {record['fit_seconds']:.1f} s "
-            f"({record['epochs']} epoch(s)), {record['images_per_second']:.1f} images/s")
+        # An expert without a training history (frozen features, a scikit-learn model) has no
+        # epochs to speak of.
+        epochs = f" ({record['epochs']} epoch(s))" if record["history_parts"] else ""
+        log(f"  trained expert {jobs[index]['label']} in {record['fit_seconds']:.1f} s{epochs}, "
+            f"{record['images_per_second']:.1f} images/s")
         records[index] = record
     return [records[index] for index in range(len(jobs))]
 

@@ -1,7 +1,6 @@
 import math
 
 import numpy as np
-
 import pytest
 
 from skmoe.experiment._evaluation import (
@@ -47,4 +46,38 @@ def test_ensembles_of_the_kinds_a_job_has(kinds, ensembles):
                     dict.fromkeys(kinds, 0.01))
     result = evaluate_seed(scorer, kinds, y_val)
     assert list(result["ensembles"]) == ensembles
-    assert list(result["reports"]) == [*kinds, *ensembles]
+    combiners = [f"{how}{label[len('Voting'):]}" for label in ensembles if "Voting" in label
+                 for how in ("Soft mean", "Stacking")]
+    assert list(result["combiners"]) == combiners
+    assert list(result["reports"]) == [*kinds, *ensembles, *combiners]
+
+
+@pytest.mark.parametrize("multilabel", [False, True])
+def test_soft_mean_and_stacking_of_saved_probabilities(multilabel):
+    """The mean of the experts' probabilities; a regression learns to trust the right expert."""
+    rng = np.random.default_rng(0)
+    n_val, n_test = 60, 40
+    y = rng.integers(0, 3, n_val + n_test)
+    truth = np.eye(3)[y]
+    # "good" knows the labels; "noise" does not, and is confident.
+    good = 0.2 + 0.6 * truth
+    noise = rng.dirichlet(np.full(3, 0.2), n_val + n_test)
+    classes = np.arange(3) if multilabel else np.array(["a", "b", "c"])
+    labels = truth.astype(int) if multilabel else classes[y]
+    probas = {name: {"val": p[:n_val], "test": p[n_val:], "classes": classes}
+              for name, p in (("good", good), ("noise", noise))}
+    scorer = Scorer(probas, labels[:n_val], labels[n_val:], ["a", "b", "c"], {}, {})
+    mean = scorer.soft_mean(["good", "noise"])
+    expected = (good + noise)[n_val:] / 2
+    expected = (expected >= 0.5).astype(int) if multilabel else classes[expected.argmax(1)]
+    np.testing.assert_array_equal(mean, expected)
+    np.testing.assert_array_equal(scorer.stacking(["good", "noise"]), labels[n_val:])
+
+
+def test_combiners_need_the_same_classes():
+    proba = {"val": np.full((4, 2), 0.5), "test": np.full((2, 2), 0.5)}
+    probas = {"a": {**proba, "classes": np.array(["x", "y"])},
+              "b": {**proba, "classes": np.array(["x", "z"])}}
+    scorer = Scorer(probas, ["x", "y", "x", "y"], ["x", "y"], ["x", "y"], {}, {})
+    with pytest.raises(ValueError, match="do not share their classes"):
+        scorer.soft_mean(["a", "b"])
