@@ -32,6 +32,12 @@ def main(argv=None):
         # ImportError: a missing optional dependency; its message names the extra to install.
         print(f"skmoe: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        # Experts are saved one by one, each only once finished: the same command resumes.
+        detail = f" ({exc})" if str(exc) else ""
+        print(f"\nskmoe: interrupted{detail}. Finished experts are kept; run the same command "
+              "again to go on.", file=sys.stderr)
+        return 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 
 def _parser():

@@ -59,6 +59,13 @@ def save_expert(folder, model, proba, histories, record):
     write_json(folder / RECORD, record)
 
 
+def discard_unfinished(folder):
+    """Remove what an unfinished training left: partial files, and a record it would outdate."""
+    folder = Path(folder)
+    for path in [*folder.glob("*.partial"), folder / RECORD]:
+        path.unlink(missing_ok=True)
+
+
 def _savez(path, **arrays):
     with open(path, "wb") as handle:  # a file object: numpy would append .npz to a name
         np.savez(handle, **arrays)

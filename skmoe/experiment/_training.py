@@ -11,8 +11,9 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ..utils._inputs import take_rows
 from ..utils._proba import predict_class_proba
-from ._cache import load_record, save_expert
+from ._cache import discard_unfinished, load_record, save_expert
 from ._experts import fit_data
+from ._interrupts import ExpertInterrupted, noticing_interrupts
 
 # Rows predicted once before an expert's inference is timed (a GPU's first call is slow).
 WARM_UP_ROWS = 16
@@ -75,8 +76,12 @@ def train_expert(name, expert, data, folder, fingerprint, label=None):
         if classifier is not None and hasattr(classifier, "fit") else {}
     _reset_peak_memory()
     start = time.perf_counter()
-    with sklearn.config_context(enable_metadata_routing=bool(routed)):
+    with noticing_interrupts() as interrupts, \
+            sklearn.config_context(enable_metadata_routing=bool(routed)):
         expert.fit(data.X_train, data.y_train, **fit_params, **routed)
+    if interrupts:  # the trainer stopped early and returned: the expert is not finished
+        discard_unfinished(folder)
+        raise ExpertInterrupted(f"training of expert {label} was interrupted; it is not kept")
     fit_seconds = time.perf_counter() - start
 
     predict_class_proba(expert, take_rows(data.X_val, np.arange(min(WARM_UP_ROWS,

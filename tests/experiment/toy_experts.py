@@ -51,3 +51,30 @@ class SlowExpert(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         return self.model_.predict_proba(X)
+
+
+class InterruptibleExpert(ClassifierMixin, BaseEstimator):
+    """Like skorch: a KeyboardInterrupt in fit ends training early, and fit returns normally.
+
+    It trains while a file exists (a test interrupts it then), with one tree per round;
+    interrupted, it keeps the trees it has: a half-trained model.
+    """
+
+    def __init__(self, train_while="", random_state=None):
+        self.train_while = train_while
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        n_trees = 1
+        try:
+            while self.train_while and Path(self.train_while).exists():
+                time.sleep(0.1)
+            n_trees = 40
+        except KeyboardInterrupt:
+            pass
+        self.model_ = texture_forest(n_trees, self.random_state).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
