@@ -94,12 +94,29 @@ def box_average_precision(true_boxes, detected_boxes, *, iou_threshold=0.5, n_cl
 
 
 def _checked(boxes, width, name, i):
-    boxes = np.asarray(boxes, dtype=np.float64)
+    layout = f"(class index, x1, y1, x2, y2{', confidence' if width == 6 else ''})"
+    try:
+        boxes = np.asarray(boxes, dtype=np.float64)
+    except (TypeError, ValueError):  # ragged rows, or values that are no numbers
+        raise ValueError(f"{name}[{i}] is not an (n, {width}) array of numbers; give one row "
+                         f"{layout} per box.") from None
     if boxes.size == 0:  # an image without boxes, whatever the empty array's shape
         boxes = boxes.reshape(0, width)
     if boxes.ndim != 2 or boxes.shape[1] != width:
         raise ValueError(f"{name}[{i}] has shape {boxes.shape}; expected (n, {width}) rows of "
-                         f"(class index, x1, y1, x2, y2{', confidence' if width == 6 else ''}).")
+                         f"{layout}.")
+    if not np.isfinite(boxes).all():
+        raise ValueError(f"{name}[{i}] holds NaN or infinite values; every class index, corner "
+                         "and confidence must be a finite number.")
+    classes = boxes[:, 0]
+    if (classes < 0).any() or (classes != np.round(classes)).any():
+        bad = classes[(classes < 0) | (classes != np.round(classes))][0]
+        raise ValueError(f"{name}[{i}] has class index {bad:g}; class indices are whole numbers "
+                         "from 0 (the column of the class in the detector's classes).")
+    if width == 6 and ((boxes[:, 5] < 0) | (boxes[:, 5] > 1)).any():
+        bad = boxes[(boxes[:, 5] < 0) | (boxes[:, 5] > 1), 5][0]
+        raise ValueError(f"{name}[{i}] has confidence {bad:g}; confidences are probabilities "
+                         "in [0, 1].")
     if (boxes[:, 3] < boxes[:, 1]).any() or (boxes[:, 4] < boxes[:, 2]).any():
         raise ValueError(f"{name}[{i}] has a box with x2 < x1 or y2 < y1; boxes are corners "
                          "(x1, y1, x2, y2).")
