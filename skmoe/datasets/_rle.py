@@ -48,8 +48,15 @@ def rle_decode(rle, shape=(256, 1600)):
             f"Malformed RLE: a run ends at pixel {ends.max()}, past the {n_pixels} pixels of a "
             f"{height}x{width} image. Check the image shape."
         )
-    # +1 where a run starts, -1 where it ends; a running sum is then > 0 inside runs, even
-    # where runs overlap.
+    # Encoders (Kaggle's, rle_encode) write runs in pixel order, apart: anything else is a
+    # string cut or joined wrongly, whose pixels would be a guess.
+    if starts.size > 1 and (starts[1:] < ends[:-1]).any():
+        k = int(np.flatnonzero(starts[1:] < ends[:-1])[0]) + 1
+        raise ValueError(
+            f"Malformed RLE: run {k + 1} starts at pixel {starts[k] + 1}, before run {k} ends "
+            f"(pixel {ends[k - 1]}); runs must be in pixel order and must not overlap. Start "
+            f"of the string: {str(rle)[:60]!r}")
+    # +1 where a run starts, -1 where it ends; a running sum is then > 0 inside runs.
     edges = np.zeros(n_pixels + 1, dtype=np.int32)
     np.add.at(edges, starts, 1)
     np.add.at(edges, ends, -1)

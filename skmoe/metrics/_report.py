@@ -5,6 +5,7 @@ defect-free class included, with macro averages and the overall (exact-match) ac
 module computes them with ``sklearn.metrics`` and renders them in that layout.
 """
 
+import warnings
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -17,6 +18,7 @@ from sklearn.metrics import (
 from sklearn.utils.multiclass import type_of_target, unique_labels
 
 from ..utils._labels import check_probabilities
+from ..utils._messages import plain
 
 _ROWS = ("precision", "recall", "f1", "accuracy")
 
@@ -197,6 +199,14 @@ def defect_report(
         labels = np.arange(y_true.shape[1])
     elif labels is None:
         labels = unique_labels(y_true, y_pred)
+    else:
+        unseen = [label for label in labels
+                  if not (np.isin(label, y_true) or np.isin(label, y_pred))]
+        if unseen:
+            # Legitimate (a class with no test images) but also how a misspelt label looks.
+            warnings.warn(f"labels {[plain(u) for u in unseen]} occur in neither y_true nor "
+                          "y_pred: their rows are zeros. Check their spelling against the "
+                          "labels of y.", UserWarning, stacklevel=2)
     labels = np.asarray(labels)
 
     if multilabel and y_true.shape[1] == 1:
@@ -228,6 +238,10 @@ def defect_report(
 
 
 def _check_inputs(y_true, y_pred, threshold):
+    for name, value in (("y_true", y_true), ("y_pred", y_pred)):
+        if value is None or np.ndim(value) == 0:
+            raise ValueError(f"{name} is {value!r}: give one label (or indicator row) per "
+                             "image, e.g. an estimator's predict output.")
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if len(y_true) == 0:
         raise ValueError("y_true is empty: the report needs at least one image.")
@@ -235,6 +249,14 @@ def _check_inputs(y_true, y_pred, threshold):
         raise ValueError(
             f"y_true and y_pred must have the same shape; got {y_true.shape} and {y_pred.shape}."
         )
+    text = [a.dtype.kind in "USO" and any(isinstance(v, str) for v in a.ravel()[:1000])
+            for a in (y_true, y_pred)]
+    if text[0] != text[1]:
+        raise ValueError(
+            f"y_true holds {'text' if text[0] else 'numbers'} and y_pred "
+            f"{'text' if text[1] else 'numbers'}: both must use the same labels (predictions "
+            "of an estimator fitted on these labels; class indices map to names through its "
+            "classes_).")
     if y_pred.dtype.kind == "f":
         y_pred = check_probabilities(y_pred, name="y_pred")
         if threshold is not None:

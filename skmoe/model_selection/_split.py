@@ -1,11 +1,14 @@
 """Stratified train / validation / test split for single- and multi-label targets."""
 
+import warnings
+
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_consistent_length
 
 from ..utils._inputs import take_rows
 from ..utils._labels import to_indicator
+from ..utils._messages import plain
 
 
 def train_val_test_split(*arrays, stratify, val_size=0.1, test_size=0.1, random_state=None):
@@ -53,6 +56,14 @@ def train_val_test_split(*arrays, stratify, val_size=0.1, test_size=0.1, random_
         raise ValueError(
             f"val_size + test_size must leave data for training; got {val_size} + {test_size}."
         )
+    indicator, classes, _ = to_indicator(stratify)
+    counts = indicator.sum(axis=0)
+    if (counts < 3).any():
+        rare = ", ".join(f"{plain(c)!r} ({n})" for c, n in zip(classes, counts) if n < 3)
+        warnings.warn(f"Classes with fewer than 3 images cannot be in train, validation and "
+                      f"test at once: {rare}. Scores of these classes will be missing or "
+                      "undefined in some split; gather more images of them or leave them out.",
+                      UserWarning, stacklevel=2)
     parts = stratified_partition(stratify, (1 - val_size - test_size, val_size, test_size),
                                  random_state=random_state)
     return [take_rows(array, part) for array in arrays for part in parts]

@@ -44,6 +44,9 @@ CASES = [
     case("RLE length 0", lambda: rle_decode("1 0"), ValueError, "lengths >= 1"),
     case("RLE past the image", lambda: rle_decode("409590 100"),
          ValueError, "past the 409600 pixels of a 256x1600 image. Check the image shape"),
+    case("RLE runs overlapping", lambda: rle_decode("5 3 1 6"),
+         ValueError, "run 2 starts at pixel 1, before run 1 ends \\(pixel 7\\); runs must be in "
+                     "pixel order"),
     case("RLE of a 3-D mask", lambda: rle_encode(np.zeros((2, 3, 4))),
          ValueError, "mask must be one 2-D \\(height, width\\) array; got shape \\(2, 3, 4\\)"),
 ]
@@ -87,3 +90,12 @@ def test_bad_input_on_real_folders(data_root):
     for param in _real_cases(data_root):
         call, error, message = param.values
         check_case(call, error, message)
+
+
+def test_a_split_that_cannot_hold_a_class_everywhere_warns():
+    from skmoe.model_selection import train_val_test_split
+
+    y = np.array(["ok"] * 19 + ["rare"])
+    with pytest.warns(UserWarning, match=r"fewer than 3 images .*: 'rare' \(1\)"):
+        train, val, test = train_val_test_split(y, stratify=y, random_state=0)
+    assert (len(train), len(val), len(test)) == (16, 2, 2)

@@ -21,6 +21,10 @@ CASES = [
     case("probabilities without threshold",
          lambda: defect_report(INDICATOR, np.full((3, 3), 0.7)),
          ValueError, "y_pred holds probabilities, not labels; pass threshold=0.5"),
+    case("predictions missing", lambda: defect_report(["a", "b"], None),
+         ValueError, "y_pred is None: give one label .* per image"),
+    case("text against numbers", lambda: defect_report(["a", "b"], [0, 1]),
+         ValueError, "y_true holds text and y_pred numbers: both must use the same labels"),
     case("threshold above 1",
          lambda: defect_report(INDICATOR, np.full((3, 3), 0.7), threshold=2),
          ValueError, "threshold must lie in \\[0, 1\\]; got 2"),
@@ -38,3 +42,9 @@ def test_names_in_another_order_are_matched_to_the_labels():
     report = defect_report(y, y, target_names=["MT_Free", "MT_Blowhole"])
     support = dict(zip(report.target_names, report.support))
     assert support == {"MT_Blowhole": 2, "MT_Free": 5}
+
+
+def test_a_label_that_never_occurs_is_named():
+    with pytest.warns(UserWarning, match=r"labels \['scrach'\] occur in neither y_true nor"):
+        report = defect_report(["ok", "scratch"], ["ok", "ok"], labels=["ok", "scratch", "scrach"])
+    assert report.support.tolist() == [1, 1, 0]
