@@ -61,8 +61,8 @@ def _parser():
     summary.add_argument("dataset", choices=sorted(_LOADERS), help="dataset layout")
     summary.add_argument("root", help="dataset folder")
     summary.add_argument("--split-file", help="CSV with image and split columns")
-    summary.add_argument("--annotations", default="train.csv",
-                         help="severstal only: the annotations CSV inside root")
+    summary.add_argument("--annotations",
+                         help="severstal only: the annotations CSV inside root (train.csv)")
     summary.add_argument("--images", help="severstal only: text file of the images to load")
     return parser
 
@@ -99,11 +99,20 @@ def _quoted(text):
 
 def _summary(args):
     from . import datasets
+    from .experiment import ConfigError
 
     options = {"split_file": args.split_file}
     if args.dataset == "severstal":
-        options.update(annotations=args.annotations, images=args.images)
-    bunch = getattr(datasets, _LOADERS[args.dataset])(args.root, **options)
+        options.update(annotations=args.annotations or "train.csv", images=args.images)
+    else:
+        given = [f"--{name}" for name in ("annotations", "images") if getattr(args, name)]
+        if given:
+            raise ConfigError(f"{' and '.join(given)} apply to severstal only, not to "
+                              f"{args.dataset}.")
+    try:
+        bunch = getattr(datasets, _LOADERS[args.dataset])(args.root, **options)
+    except (ValueError, OSError) as exc:  # a folder of another layout, an empty one, ...
+        raise ConfigError(f"{args.dataset} at {args.root}: {exc}") from None
     print(f"{args.dataset}: {len(bunch.images)} images from {args.root}\n")
     print(datasets.summarize(bunch))
     return 0

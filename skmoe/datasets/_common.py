@@ -15,6 +15,9 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 def check_root(root, layout):
     """The dataset root as a Path; a missing one raises, saying which layout was expected."""
     root = Path(root).expanduser()
+    if root.exists() and not root.is_dir():
+        raise NotADirectoryError(f"Dataset root {str(root)!r} is a file, not a folder. Give the "
+                                 f"folder that holds the dataset: {layout}.")
     if not root.is_dir():
         raise FileNotFoundError(f"Dataset root {str(root)!r} does not exist. Expected {layout}.")
     return root

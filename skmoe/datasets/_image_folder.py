@@ -1,5 +1,8 @@
 """Any "one folder per class" image collection."""
 
+import warnings
+from collections import Counter
+
 from ..utils._images import image_sizes
 from ._common import IMAGE_SUFFIXES, check_root, make_bunch
 
@@ -54,14 +57,25 @@ def load_image_folder(root, *, background_class=None, split_file=None, subset=No
     if background_class is not None and background_class not in folders:
         raise ValueError(f"background_class={background_class!r} is not a folder of {root}: "
                          f"{folders}.")
-    images, labels = [], []
+    images, labels, skipped = [], [], Counter()
     for name in folders:
         for path in sorted((root / name).iterdir()):
             if path.suffix.lower() in IMAGE_SUFFIXES:
                 images.append(path)
                 labels.append(name)
+            elif path.is_file() and not path.name.startswith("."):
+                skipped[path.suffix.lower() or path.name] += 1
+    if skipped:
+        warnings.warn(f"Left out {sum(skipped.values())} files of {root} that are not images "
+                      f"of a supported format ({', '.join(IMAGE_SUFFIXES)}): "
+                      + ", ".join(f"{n} {kind}" for kind, n in skipped.most_common())
+                      + ". Convert them (e.g. to .png) to use them.", UserWarning, stacklevel=2)
     if not images:
         raise ValueError(f"No images in the sub-folders of {root}. Expected {_LAYOUT}.")
+    found = sorted(set(labels))
+    if len(found) < 2:
+        raise ValueError(f"{root} holds images of one class only ({found[0]!r}); a classifier "
+                         f"needs two or more. Expected {_LAYOUT}.")
     if check_images:
         image_sizes(images)
     target_names = sorted(set(labels))

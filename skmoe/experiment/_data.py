@@ -31,8 +31,11 @@ def load_dataset(spec, *, masks=False):
     loader = spec["loader"]
     if loader == "synthetic":
         _check_options(options, _SYNTHETIC, "make_steel_defects")
-        X, y, boxes, *pixels = datasets.make_steel_defects(**{**_SYNTHETIC, **options},
-                                                           return_boxes=True, return_masks=masks)
+        try:
+            X, y, boxes, *pixels = datasets.make_steel_defects(
+                **{**_SYNTHETIC, **options}, return_boxes=True, return_masks=masks)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"[dataset] (synthetic): {exc}") from None
         return Bunch(images=X, target=y, target_names=list(datasets.STEEL_CLASSES), boxes=boxes,
                      background_class="background", DESCR="Synthetic steel images.",
                      **({"masks": pixels[0]} if masks else {}))
@@ -47,7 +50,16 @@ def load_dataset(spec, *, masks=False):
         options["return_masks"] = True
     try:
         return function(spec["root"], **options)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        if "split_file" in options and "split_file=" in str(exc):
+            # The loader's hint (split_file=None) cannot be written in TOML.
+            raise ConfigError(
+                f"dataset {loader!r}: dataset.split_file={options['split_file']!r} is not a "
+                f"file in {spec['root']}: give the path of a CSV with 'image' and 'split' "
+                "columns, or set dataset.split = 'random' (a stratified 8:1:1 split per "
+                "seed).") from None
+        raise ConfigError(f"dataset {loader!r}: {exc}") from None
+    except ValueError as exc:
         raise ConfigError(f"dataset {loader!r}: {exc}") from None
 
 

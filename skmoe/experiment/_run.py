@@ -101,6 +101,15 @@ def _plan(config, bunch, seed, seed_folder):
 
 def _claim(output, config, force):
     """Refuse a folder made with another config (unless forced); record this config in it."""
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        (output / ".writable").touch()
+        (output / ".writable").unlink()
+    except OSError as exc:  # a file, a path through a file, no permission, a read-only place
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"output folder {str(output)!r} cannot be created or written "
+                          f"({reason}): set output (or --output) to a folder you can write."
+                          ) from None
     path = output / CONFIG_FILE
     if path.is_file():
         differences = config_differences(results_config(read_json(path)), results_config(config))

@@ -1,5 +1,6 @@
 """Bad input to the `skmoe` command: one `skmoe: error:` line, exit status 2, before training."""
 
+import os
 import re
 
 import pytest
@@ -49,6 +50,16 @@ CASES = [
      "a segmenter expert trains on masks, and the 'neu' dataset has none"),
     ("summary of a missing root", None, ["summary", "neu", "no/such/neu"],
      "Dataset root 'no/such/neu' does not exist"),
+    ("summary of a root that is a file", None, ["summary", "folder", "job.toml"],
+     "Dataset root 'job.toml' is a file, not a folder"),
+    ("summary of an empty folder", None, ["summary", "folder", "."],
+     "folder at .: .* has no sub-folders. Expected one sub-folder per class"),
+    ("summary with a Severstal option", None, ["summary", "neu", ".", "--images", "x"],
+     "--images apply to severstal only, not to neu"),
+    ("synthetic images of a negative count", None, ["--set", "dataset.n_samples=-5"],
+     "\\[dataset\\] \\(synthetic\\): n_samples must be a positive integer; got -5"),
+    ("synthetic images of a word for a size", None, ["--set", "dataset.image_size='big'"],
+     "\\[dataset\\] \\(synthetic\\): image_size must be an int or a \\(height, width\\)"),
 ]
 
 
@@ -76,3 +87,36 @@ def test_output_of_another_config_is_refused(tmp_path, monkeypatch, capsys):
     (tmp_path / "out" / "config.json").write_text('{"config": {"output": "out"}}')
     assert main(["run", "job.toml"]) == 2
     assert "output folder 'out' holds a run of another config" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("output", ["job.toml", "job.toml/out", "locked/out"])
+def test_an_output_folder_that_cannot_be_written_is_one_line(tmp_path, monkeypatch, capsys,
+                                                             output):
+    """A file, a path through a file, a folder without write permission."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "job.toml").write_text(JOB)
+    (tmp_path / "locked").mkdir(mode=0o500)
+    if output.startswith("locked") and os.access(tmp_path / "locked", os.W_OK):
+        pytest.skip("this user (root?) may write anywhere")
+    assert main(["run", "job.toml", "--output", output]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"skmoe: error: output folder {output!r} cannot be created or written")
+
+
+def test_a_folder_dataset_without_its_split_file_says_how_to_split(tmp_path, monkeypatch,
+                                                                   capsys):
+    """The loader's own hint (split_file=None) cannot be written in TOML; the job's can."""
+    from PIL import Image
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("ok", "scratch"):
+        (tmp_path / "images" / name).mkdir(parents=True)
+        Image.new("L", (8, 8)).save(tmp_path / "images" / name / "0.png")
+    (tmp_path / "job.toml").write_text(
+        JOB.replace('loader = "synthetic"\nn_samples = 60', 'loader = "folder"\nroot = "images"'))
+    assert main(["run", "job.toml"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "dataset.split_file='split.csv' is not a file in images: give the path of a CSV" in err
+    assert "or set dataset.split = 'random'" in err

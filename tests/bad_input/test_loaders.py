@@ -26,6 +26,10 @@ CASES = [
          FileNotFoundError, "does not exist. Expected one sub-folder per class"),
     case("image folder without class folders", lambda: load_image_folder(_empty_folder()),
          ValueError, "has no sub-folders. Expected one sub-folder per class"),
+    case("image folder of one class", lambda: load_image_folder(_class_folders("ok")),
+         ValueError, "holds images of one class only \\('ok'\\); a classifier needs two"),
+    case("dataset root that is a file", lambda: load_neu(__file__),
+         NotADirectoryError, "is a file, not a folder. Give the folder that holds the dataset"),
     case("synthetic: no samples", lambda: make_steel_defects(0),
          ValueError, "n_samples must be a positive integer; got 0"),
     case("synthetic: class weights", lambda: make_steel_defects(10, class_weights=[1, 1]),
@@ -50,6 +54,30 @@ CASES = [
     case("RLE of a 3-D mask", lambda: rle_encode(np.zeros((2, 3, 4))),
          ValueError, "mask must be one 2-D \\(height, width\\) array; got shape \\(2, 3, 4\\)"),
 ]
+
+
+def _class_folders(*names, suffix=".png"):
+    import tempfile
+    from pathlib import Path
+
+    from PIL import Image
+
+    root = Path(tempfile.mkdtemp(prefix="skmoe-folders-"))
+    for name in names:
+        (root / name).mkdir()
+        Image.new("L", (8, 8)).save(root / name / f"0{suffix}")
+    return root
+
+
+def test_image_folder_names_the_files_it_leaves_out():
+    root = _class_folders("ok", "scratch")
+    from PIL import Image
+
+    Image.new("L", (8, 8)).save(root / "ok" / "1.gif")
+    Image.new("L", (8, 8)).save(root / "scratch" / "1.webp")
+    with pytest.warns(UserWarning, match=r"Left out 2 files .*: 1 \.gif, 1 \.webp\. Convert"):
+        bunch = load_image_folder(root)
+    assert len(bunch.images) == 2
 
 
 def _empty_folder():

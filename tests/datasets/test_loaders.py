@@ -247,8 +247,10 @@ def test_wrong_layout(loader, args, error, err_msg, tmp_path):
 
 def test_split_file_naming_missing_images(tmp_path):
     """A split file that names images that were not loaded is refused."""
-    (tmp_path / "a").mkdir()
-    Image.new("L", (4, 4)).save(tmp_path / "a" / "1.png")
-    (tmp_path / "split.csv").write_text("image,split\na/1.png,train\na/2.png,test\n")
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        Image.new("L", (4, 4)).save(tmp_path / name / "1.png")
+    (tmp_path / "split.csv").write_text("image,split\na/1.png,train\nb/1.png,val\n"
+                                        "a/2.png,test\n")
     with pytest.raises(ValueError, match="names 1 images that were not loaded"):
         load_image_folder(tmp_path, split_file="split.csv")
