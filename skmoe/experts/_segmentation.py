@@ -1,6 +1,7 @@
 """SegmentationExpert: a U-Net on a timm encoder, trained on defect masks, scored per image."""
 
 import os
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,6 +14,10 @@ from ..utils._labels import background_column
 from ..utils._optional import import_optional
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
 from ._base import BaseImageExpert, image_shape, inference_device, network_pickled_on_cpu
+
+# More marked channels than this share naming a class their image's label lacks means the
+# channels most likely follow another order than classes_ (as for a detector's boxes).
+MISMATCH_WARNING_SHARE = 0.5
 
 
 class SegmentationExpert(BaseImageExpert):
@@ -179,6 +184,7 @@ class SegmentationExpert(BaseImageExpert):
         masks = check_masks(masks, source_sizes(source), len(self.classes_))
         self.background_index_ = self._background_index(masks, indicator)
         defect_columns = self._defect_columns()
+        self._check_masks_against_labels(masks, indicator, defect_columns)
         network = self._build_network(shape, len(defect_columns))
         loader = torch.utils.data.DataLoader(
             parts.MaskDataset(source, masks, shape=shape, n_channels=self.n_channels_,
@@ -243,6 +249,21 @@ class SegmentationExpert(BaseImageExpert):
         columns = np.arange(len(self.classes_))
         return columns if self.background_index_ is None else \
             np.delete(columns, self.background_index_)
+
+    def _check_masks_against_labels(self, masks, indicator, defect_columns):
+        """Refuse masks without a defect pixel; warn when they disagree with the labels."""
+        marked = np.array([m.reshape(len(self.classes_), -1).any(axis=1) for m in masks])
+        if not marked[:, defect_columns].any():
+            raise ValueError(f"None of the {len(masks)} masks marks a defect pixel: the "
+                             "segmenter learns from the pixels of the defects. Check that the "
+                             "masks were loaded (e.g. return_masks=True) and are not all empty.")
+        disagreeing = (indicator[marked] == 0).mean()
+        if disagreeing > MISMATCH_WARNING_SHARE:
+            warnings.warn(
+                f"{disagreeing:.0%} of the marked mask channels are classes their image's label "
+                f"does not have. Mask channels must follow classes_ {self.classes_.tolist()} "
+                "(the sorted labels of 1-D y): reorder the channels of masks made in another "
+                "class order.", UserWarning, stacklevel=3)
 
     def _background_index(self, masks, indicator):
         """Column of the defect-free class: given, or ("auto") the one class whose channel is

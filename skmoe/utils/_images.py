@@ -54,7 +54,16 @@ def check_image_input(X, *, name="X"):
                 f"{len(missing)} image paths in {name} do not exist, e.g. {missing[0]!r}."
             )
         return ImageSource(None, paths, None)
-    return _check_array(np.asarray(items), name)
+    try:
+        array = np.asarray(items)
+    except ValueError:  # numpy's "inhomogeneous shape": images of several sizes or channels
+        shapes = list(dict.fromkeys(np.shape(np.asarray(item)) for item in items))
+        raise ValueError(
+            f"{name} holds images of {len(shapes)} different shapes, e.g. {shapes[0]} and "
+            f"{shapes[1]}: give images of one size and one channel count (resize or convert "
+            "them), or their file paths (the model reads and resizes those)."
+        ) from None
+    return _check_array(array, name)
 
 
 def _check_array(X, name):

@@ -1,5 +1,7 @@
 """Checks every meta-estimator runs on ``X`` and ``y`` before it fits anything."""
 
+from os import PathLike
+
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.utils.validation import _num_samples
@@ -14,6 +16,9 @@ def check_fit_inputs(estimator, X, y):
     which may take images, file paths or tabular features.
     """
     name = type(estimator).__name__
+    if isinstance(X, str | PathLike):  # else its characters would count as samples
+        raise TypeError(f"X is a single path ({str(X)!r}); pass a list of image paths, one per "
+                        f"image (e.g. [{str(X)!r}]).")
     if y is None:
         raise ValueError(f"{name} requires y to be passed, but the target y is None.")
     n_images, n_labels = _num_samples(X), _num_samples(y)

@@ -40,6 +40,12 @@ def masks_marking_background():
     return masks
 
 
+def _pil_images(*sizes):
+    from PIL import Image
+
+    return [Image.new("L", size) for size in sizes]
+
+
 def boxes_of(*box):
     return [np.array([box], dtype=float)] * len(X)
 
@@ -79,6 +85,15 @@ CASES = [
          ValueError, "X has dtype <U1; give images as uint8"),
     case("missing image files", lambda: cnn().fit(["/no/such.png"] * 20, y),
          FileNotFoundError, "20 image paths in X do not exist, e.g. '/no/such.png'"),
+    case("one path for X", lambda: cnn().fit("img.png", ["a"]),
+         TypeError, "X is a single path \\('img.png'\\); pass a list of image paths"),
+    case("images of two sizes", lambda: cnn().fit([X[0], X[1, :16]], y[:2]),
+         ValueError, "X holds images of 2 different shapes, e.g. \\(32, 32\\) and \\(16, 32\\)"),
+    case("images of two channel counts",
+         lambda: cnn().fit([X[0], np.stack([X[1]] * 3, axis=-1)], y[:2]),
+         ValueError, "2 different shapes, e.g. \\(32, 32\\) and \\(32, 32, 3\\): give images"),
+    case("PIL images of two sizes", lambda: cnn().fit(_pil_images((32, 32), (16, 16)), y[:2]),
+         ValueError, "X holds images of 2 different shapes.* or their file paths"),
     case("one class", lambda: cnn().fit(X, np.zeros(20)),
          ValueError, "y has 1 class \\(0.0\\); ImageClassifier needs two or more"),
     case("X and y lengths", lambda: cnn().fit(X, y[:5]),
@@ -137,6 +152,8 @@ CASES = [
          lambda: segmenter(background_class="background").fit(X, y,
                                                                masks=masks_marking_background()),
          ValueError, "Masks mark pixels of the defect-free class 'background'"),
+    case("masks all empty", lambda: segmenter().fit(X, y, masks=np.zeros_like(MASKS)),
+         ValueError, "None of the 20 masks marks a defect pixel: the segmenter learns from"),
     case("segmenter pixel_score 1", lambda: segmenter(pixel_score=1.0).fit(X, y, masks=MASKS),
          ValueError, "'pixel_score' parameter"),
 ]
@@ -163,3 +180,10 @@ def test_unreadable_file_after_ultralytics_is_imported(tmp_path):
         Image.open = image_open
         with pytest.raises(ValueError, match="notes.png' is not an image that can be read"):
             cnn().fit([str(path)] * 20, y)
+
+
+def test_masks_in_another_class_order_are_named():
+    """Channels rolled by one: most marked channels are classes the image's label lacks."""
+    with pytest.warns(UserWarning, match=r"of the marked mask channels are classes their "
+                                         r"image's label does not have. Mask channels must"):
+        segmenter(max_epochs=1).fit(X, y, masks=np.roll(MASKS, 1, axis=1))
