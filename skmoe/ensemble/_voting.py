@@ -1,6 +1,7 @@
 """MultiExpertVotingClassifier: thresholded, weighted voting over independently trained experts."""
 
 import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -289,6 +290,8 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             fitted = [_check_prefit(name, expert) for name, expert in zip(names, experts)]
             self.classes_, self.multilabel_, indicator = _classes_of(fitted, names, y)
             expert_proba, times = self._predict_all(names, fitted, X, timed=True)
+            if self.multilabel_:
+                _warn_about_multilabel_experts(names, fitted, expert_proba, y)
         else:
             indicator, self.classes_, self.multilabel_ = to_indicator(y)
             require_two_classes(self.classes_, needed_by="the ensemble")
@@ -757,6 +760,25 @@ def _classes_of(experts, names, y):
             "that holds every class."
         )
     return classes, multilabel, indicator
+
+
+def _warn_about_multilabel_experts(names, experts, expert_proba, y):
+    """Warn where prefit experts may not be what a multi-label y needs (legitimate, rarely)."""
+    sums_to_one = [name for name, proba in zip(names, expert_proba)
+                   if len(proba) > 1 and np.allclose(proba.sum(axis=1), 1)]
+    if sums_to_one:
+        warnings.warn(
+            f"y is a multi-label indicator matrix, but the probabilities of experts "
+            f"{sums_to_one} sum to 1 on every image, as a single-label classifier's do: such an "
+            "expert scores one class per image. Fit multi-label experts (on an indicator y), or "
+            "give 1-D labels.", UserWarning, stacklevel=3)
+    columns = getattr(y, "columns", None)
+    unnamed = [name for name, expert in zip(names, experts) if _column_names(expert) is None]
+    if columns is not None and unnamed:
+        warnings.warn(
+            f"y's columns {list(columns)} are matched by position to the probability columns "
+            f"of experts {unnamed}, which do not name theirs: check that the experts were "
+            "fitted on labels in this column order.", UserWarning, stacklevel=3)
 
 
 def _multilabel_classes(experts, names, y):

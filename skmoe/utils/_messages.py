@@ -1,8 +1,12 @@
 """Error messages that show plain values and name the part that failed."""
 
+import re
 from contextlib import contextmanager
 
 import numpy as np
+
+# Characters of an inner error kept in the message that names the failing part.
+_MAX_MESSAGE = 600
 
 
 def plain(value):
@@ -31,6 +35,11 @@ def naming(who):
         message = str(exc)
         if message.startswith(f"{who}: ") or len(exc.args) != 1:
             raise
+        # scikit-learn prints the whole input ("Expected 2D array ... array=[...]"): kilobytes
+        # of numbers that hide the advice after them.
+        message = re.sub(r"array=\[.*?\]\.?\s*", "", message, count=1, flags=re.DOTALL)
+        if len(message) > _MAX_MESSAGE:
+            message = f"{message[:_MAX_MESSAGE // 2]} ... {message[-_MAX_MESSAGE // 2:]}"
         try:
             renamed = type(exc)(f"{who}: {message}")
         except Exception:  # an exception class that does not take one message

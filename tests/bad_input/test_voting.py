@@ -140,3 +140,31 @@ CASES = [
 @pytest.mark.parametrize("call, error, message", CASES)
 def test_bad_input(call, error, message):
     check_case(call, error, message)
+
+
+def test_single_label_experts_on_a_multilabel_y_are_named():
+    indicator = np.eye(3, dtype=int)[y]
+    with pytest.warns(UserWarning, match=r"probabilities of experts \['logreg', 'bayes'\] sum "
+                                         r"to 1 on every image, as a single-label"):
+        Voting(frozen()).fit(X, indicator)
+
+
+def test_unnamed_expert_columns_matched_by_position_are_named():
+    pandas = pytest.importorskip("pandas")
+    from sklearn.ensemble import RandomForestClassifier
+
+    indicator = (rng.uniform(size=(90, 3)) < 0.4).astype(int)
+    forest = RandomForestClassifier(5, random_state=0).fit(X, indicator)
+    frame = pandas.DataFrame(indicator[:, ::-1], columns=["c", "b", "a"])
+    with pytest.warns(UserWarning, match=r"y's columns \['c', 'b', 'a'\] are matched by "
+                                         r"position to the probability columns of experts"):
+        Voting([("forest", FrozenEstimator(forest)),
+                ("again", FrozenEstimator(forest))]).fit(X, frame)
+
+
+def test_an_expert_error_does_not_print_the_whole_input():
+    with pytest.raises(ValueError) as caught:
+        Voting(frozen()).fit(X[:, 0], y)
+    message = str(caught.value)
+    assert message.startswith("expert 'logreg': Expected 2D array, got 1D array instead")
+    assert "Reshape your data" in message and len(message) < 400
