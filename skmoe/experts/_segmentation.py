@@ -315,8 +315,12 @@ def check_masks(masks, sizes, n_classes):
                          "one (n_classes, H, W) array per image.")
     checked = []
     for i, (image_masks, size) in enumerate(zip(masks, sizes)):
-        image_masks = np.asarray(image_masks)
         expected = (n_classes, *map(int, size))
+        try:
+            image_masks = np.asarray(image_masks)
+        except ValueError:  # ragged nested lists
+            raise ValueError(f"masks[{i}] is not an array of shape {expected}: give one boolean "
+                             "array (n_classes, H, W) per image.") from None
         if image_masks.shape != expected:
             raise ValueError(f"masks[{i}] has shape {image_masks.shape}; expected {expected}: "
                              "one channel per class of classes_, at the image's (height, "
