@@ -210,11 +210,9 @@ def evaluate_seed(scorer, kinds, y_train):
         predictions[label] = scorer.predict_test(ensembles[label]["model"])
     # The two common combiners of the same experts beside the votes, so that users see which
     # wins on their data.
-    combiners = {}
-    for label, (names, plain) in groups.items():
-        if plain:
-            suffix = label[len("Voting"):]
-            combiners.update({f"Soft mean{suffix}": names, f"Stacking{suffix}": names})
+    combiners = {f"{how}{label[len('Voting'):]}": names  # "Voting 2s" -> "Stacking 2s"
+                 for label, (names, plain) in groups.items() if plain
+                 for how in ("Soft mean", "Stacking")}
     for label, names in combiners.items():
         combine = scorer.soft_mean if label.startswith("Soft mean") else scorer.stacking
         predictions[label] = combine(names)
