@@ -48,7 +48,7 @@ def _parser():
         "run", help="train the experts of a config, tune the ensembles, write the report")
     run.add_argument("config", help="TOML config file (see benchmarks/configs/)")
     demo = commands.add_parser(
-        "demo", help="the main job on synthetic steel images with small CNN and YOLO experts")
+        "demo", help="the main job on synthetic steel images: a CNN, frozen-feature experts, YOLO")
     for command in (run, demo):
         command.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                              help="override a config value, e.g. experts.cnn.max_epochs=5")

@@ -5,10 +5,12 @@ import pytest
 
 from skmoe.cli import main
 
-# The demo's experts, one epoch each on few images: the CNN, two-stage and YOLO paths end to end.
+# The demo's experts on few images, one epoch each, the feature experts at a small size: the
+# CNN, frozen-feature, two-stage and YOLO paths end to end.
 SMALL_DEMO = ["--set", "dataset.n_samples=160", "--set", "experts.resnet10t.max_epochs=1",
-              "--set", "experts.two_stage.gate.max_epochs=1",
-              "--set", "experts.two_stage.classifier.max_epochs=1",
+              "--set", "experts.lite0.image_size=64",
+              "--set", "experts.two_stage.gate.image_size=64",
+              "--set", "experts.two_stage.classifier.image_size=64",
               "--set", "experts.yolov8n.max_epochs=1", "--set", "experts.yolov8n.image_size=32"]
 
 
@@ -16,7 +18,8 @@ SMALL_DEMO = ["--set", "dataset.n_samples=160", "--set", "experts.resnet10t.max_
 def test_demo_runs_the_job_and_prints_the_main_table(tmp_path, capsys):
     assert main(["demo", "--output", str(tmp_path / "demo"), *SMALL_DEMO]) == 0
     out = capsys.readouterr().out
-    for model in ("resnet10t", "two_stage", "yolov8n", "Voting", "Ours 1s", "Ours 2s"):
+    for model in ("resnet10t", "lite0", "two_stage", "yolov8n", "Voting", "Ours 1s", "Ours 2s",
+                  "Soft mean", "Stacking 2s"):
         assert f"| {model} |" in out
     assert f"Report: {tmp_path / 'demo' / 'report.html'}" in out
     assert (tmp_path / "demo" / "figures" / "history-resnet10t.png").is_file()

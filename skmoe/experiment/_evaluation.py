@@ -7,6 +7,7 @@ saved when it was trained, so that tuning many ensembles costs seconds.
 import itertools
 import math
 import time
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -167,8 +168,11 @@ class Scorer:
         """Test-set :func:`~skmoe.metrics.defect_report` of predictions of the test rows."""
         if self.multilabel:
             return defect_report(self.y_test, y_pred, target_names=self.target_names)
-        # Every class is a row, also one that no test image has and no model predicts.
-        return defect_report(self.y_test, y_pred, labels=self.target_names)
+        # Every class is a row, also one that no test image has and no model predicts (the
+        # split already warned about such a class).
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="labels .* occur in neither y_true")
+            return defect_report(self.y_test, y_pred, labels=self.target_names)
 
 
 def evaluate_seed(scorer, kinds, y_train):

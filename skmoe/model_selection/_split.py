@@ -56,16 +56,9 @@ def train_val_test_split(*arrays, stratify, val_size=0.1, test_size=0.1, random_
         raise ValueError(
             f"val_size + test_size must leave data for training; got {val_size} + {test_size}."
         )
-    indicator, classes, _ = to_indicator(stratify)
-    counts = indicator.sum(axis=0)
-    if (counts < 3).any():
-        rare = ", ".join(f"{plain(c)!r} ({n})" for c, n in zip(classes, counts) if n < 3)
-        warnings.warn(f"Classes with fewer than 3 images cannot be in train, validation and "
-                      f"test at once: {rare}. Scores of these classes will be missing or "
-                      "undefined in some split; gather more images of them or leave them out.",
-                      UserWarning, stacklevel=2)
-    parts = stratified_partition(stratify, (1 - val_size - test_size, val_size, test_size),
-                                 random_state=random_state)
+    fractions = np.array([1 - val_size - test_size, val_size, test_size])
+    _warn_about_missing_classes(stratify, fractions)
+    parts = stratified_partition(stratify, fractions, random_state=random_state)
     return [take_rows(array, part) for array in arrays for part in parts]
 
 
@@ -111,6 +104,26 @@ def stratified_partition(y, fractions, *, random_state=None):
         for part, chunk in zip(parts, np.split(members, bounds)):
             part.append(chunk)
     return [np.sort(np.concatenate(part)) for part in parts]
+
+
+def _warn_about_missing_classes(y, fractions):
+    """Warn when a class has too few images to reach every part (its scores go undefined).
+
+    The count per part is the one stratified_partition gives a class alone (for multi-label
+    ``y`` the strata are label combinations, so this is the best case).
+    """
+    indicator, classes, _ = to_indicator(y)
+    missing = []
+    for name, count in zip(classes, indicator.sum(axis=0)):
+        counts = _largest_remainder(int(count), fractions)
+        if (counts == 0).any():
+            missing.append(f"{plain(name)!r} ({int(count)} images: "
+                           f"{'/'.join(map(str, counts))})")
+    if missing:
+        warnings.warn(f"Classes too small to reach train, validation and test: "
+                      f"{', '.join(missing)}. Their scores will be missing or undefined in a "
+                      "split without them; gather more images of them, or change the sizes.",
+                      UserWarning, stacklevel=3)
 
 
 def _largest_remainder(n, fractions):

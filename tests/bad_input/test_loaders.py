@@ -124,6 +124,7 @@ def test_a_split_that_cannot_hold_a_class_everywhere_warns():
     from skmoe.model_selection import train_val_test_split
 
     y = np.array(["ok"] * 19 + ["rare"])
-    with pytest.warns(UserWarning, match=r"fewer than 3 images .*: 'rare' \(1\)"):
+    with pytest.warns(UserWarning, match=r"too small to reach train, validation and test: "
+                                         r"'rare' \(1 images: 1/0/0\)"):
         train, val, test = train_val_test_split(y, stratify=y, random_state=0)
     assert (len(train), len(val), len(test)) == (16, 2, 2)
