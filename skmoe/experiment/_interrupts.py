@@ -21,19 +21,23 @@ def noticing_interrupts():
 
     The signal still does what it did before (Python's handler raises KeyboardInterrupt),
     so an interrupt stops the trainer as it would without this. Outside the main thread,
-    where Python allows no signal handler, the list stays empty and nothing changes.
+    where Python allows no signal handler, and where SIGINT is ignored, the list stays empty
+    and nothing changes.
     """
     noticed = []
     if threading.current_thread() is not threading.main_thread():
         yield noticed
         return
     previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN:  # e.g. a joblib worker: its parent handles Ctrl-C
+        yield noticed
+        return
 
     def notice(signum, frame):
         noticed.append(signum)
         if callable(previous):
             previous(signum, frame)
-        elif previous == signal.SIG_DFL:
+        else:  # SIG_DFL, or a handler Python did not install: stop as Python would
             raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, notice)

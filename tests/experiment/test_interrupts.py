@@ -100,3 +100,13 @@ def test_outside_the_main_thread_nothing_changes():
     thread.start()
     thread.join()
     assert seen == [([], signal.getsignal(signal.SIGINT))]
+
+
+def test_an_ignored_signal_stays_ignored():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with noticing_interrupts() as noticed:
+            signal.raise_signal(signal.SIGINT)
+        assert noticed == [] and signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
