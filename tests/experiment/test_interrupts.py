@@ -35,14 +35,15 @@ def _start(command, env):
                             stderr=subprocess.PIPE, text=True)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_an_interrupted_expert_is_trained_again(tmp_path, signum):
+@pytest.mark.parametrize("signum, n_jobs", [(signal.SIGINT, 1), (signal.SIGTERM, 1),
+                                            (signal.SIGINT, 2)])
+def test_an_interrupted_expert_is_trained_again(tmp_path, signum, n_jobs):
     """The expert that swallows the interrupt (as skorch does) is not saved as finished; the
     rerun trains it and ends where an uninterrupted run does."""
     blocker = tmp_path / "keep-training"
     blocker.touch()
     path = tmp_path / "job.toml"
-    path.write_text(f'output = "{tmp_path / "out"}"\n' + CONFIG
+    path.write_text(f'output = "{tmp_path / "out"}"\nn_jobs = {n_jobs}\n' + CONFIG
                     + f'train_while = "{blocker}"\n')
     experts = tmp_path / "out" / "seed-0" / "experts"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -52,15 +53,22 @@ def test_an_interrupted_expert_is_trained_again(tmp_path, signum):
         for line in process.stdout:  # the patient expert is inside fit once it says so
             if "training expert 'patient'" in line:
                 break
-        time.sleep(1)  # now it waits inside fit
+        deadline = time.monotonic() + 120  # with n_jobs=2 the forest trains beside it
+        while not (experts / "forest" / "record.json").is_file():
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+        time.sleep(1)  # the patient expert now waits inside fit
         process.send_signal(signum)
         _, stderr = process.communicate(timeout=120)
     finally:
         process.kill()
     if signum == signal.SIGINT:
         assert process.returncode == 130
-        assert "skmoe: interrupted (training of expert 'patient' (seed 0) was interrupted; " \
-               "it is not kept). Finished experts are kept" in stderr
+        # One process: the job sees the trainer swallow the interrupt. Several: the parent
+        # stops its workers.
+        detail = " (training of expert 'patient' (seed 0) was interrupted; it is not kept)" \
+            if n_jobs == 1 else ""
+        assert f"skmoe: interrupted{detail}. Finished experts are kept" in stderr
         assert "Traceback" not in stderr
     else:
         assert process.returncode == -signal.SIGTERM
@@ -74,7 +82,8 @@ def test_an_interrupted_expert_is_trained_again(tmp_path, signum):
     assert rerun.returncode == 0, rerun.stderr
     assert "reusing expert 'forest' (seed 0)" in rerun.stdout
     assert "training expert 'patient' (seed 0)" in rerun.stdout
-    uninterrupted = run_experiment(load_config(path, [f'output="{tmp_path / "again"}"']),
+    uninterrupted = run_experiment(load_config(path, [f'output="{tmp_path / "again"}"',
+                                                      "n_jobs=1"]),
                                    log=lambda line: None)
     expected = load_proba(uninterrupted.seeds[0]["folder"] / "experts" / "patient")
     resumed = load_proba(experts / "patient")
