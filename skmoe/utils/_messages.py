@@ -37,7 +37,8 @@ def naming(who):
             raise
         # scikit-learn prints the whole input ("Expected 2D array ... array=[...]"): kilobytes
         # of numbers that hide the advice after them.
-        message = re.sub(r"array=\[.*?\]\.?\s*", "", message, count=1, flags=re.DOTALL)
+        message = re.sub(r"\s*array=.*?(?=\s*Reshape|$)", "", message, count=1,
+                         flags=re.DOTALL)
         if len(message) > _MAX_MESSAGE:
             message = f"{message[:_MAX_MESSAGE // 2]} ... {message[-_MAX_MESSAGE // 2:]}"
         try:
