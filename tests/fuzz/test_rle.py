@@ -27,11 +27,15 @@ def test_any_text_decodes_or_is_refused(text, shape):
 @given(runs=st.lists(st.tuples(st.integers(-3, 500), st.integers(-3, 50)), max_size=8),
        shape=SHAPES)
 def test_any_runs_decode_or_are_refused(runs, shape):
-    """Runs out of the image, empty or negative: refused; overlapping or unsorted: decoded."""
+    """Runs out of the image, empty, negative, overlapping or out of order: refused (an
+    encoder writes runs in pixel order, apart); the rest decoded."""
     text = " ".join(f"{start} {length}" for start, length in runs)
     mask = works_or_refuses(lambda: rle_decode(text, shape=shape))
-    valid = all(start >= 1 and length >= 1 and start - 1 + length <= shape[0] * shape[1]
-                for start, length in runs)
+    in_image = all(start >= 1 and length >= 1 and start - 1 + length <= shape[0] * shape[1]
+                   for start, length in runs)
+    in_order = all(later[0] - 1 >= start - 1 + length
+                   for (start, length), later in zip(runs, runs[1:]))
+    valid = in_image and in_order
     assert (mask is not None) == valid
     if valid:
         expected = np.zeros(shape[0] * shape[1], dtype=bool)
