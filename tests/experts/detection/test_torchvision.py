@@ -142,11 +142,12 @@ def test_timm_backbone_with_pretrained_weights_trains(steel, architecture):
         max_epochs=1, batch_size=8, anchor_scale=0.5, **CLASSES,
         model_kwargs=LIGHT_RCNN["model_kwargs"]).fit(X[:16], y[:16], boxes=boxes[:16])
     body = detector.network_.backbone.body
-    # The stem started from the checkpoint (one epoch moves it a little); batch norm frozen.
+    # The stem started from the checkpoint (one epoch moves it a little); batch norm trains.
     stem = next(v for k, v in read_state_dict(weights).items() if v.ndim == 4)
     moved = (next(body.parameters()).detach() - stem).abs().max()
     assert moved < 0.01 * stem.abs().max()
-    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in body.modules())
+    norms = [m for m in body.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and all(m.weight.requires_grad for m in norms)
     proba = detector.predict_proba(X[:3])
     assert proba.shape == (3, 3) and ((proba >= 0) & (proba <= 1)).all()
 
