@@ -21,15 +21,17 @@ def noticing_interrupts():
 
     The signal still does what it did before (Python's handler raises KeyboardInterrupt),
     so an interrupt stops the trainer as it would without this. Outside the main thread,
-    where Python allows no signal handler, and where SIGINT is ignored, the list stays empty
-    and nothing changes.
+    where Python allows no signal handler, where SIGINT is ignored, and where its handler was
+    not set from Python, the list stays empty and nothing changes.
     """
     noticed = []
     if threading.current_thread() is not threading.main_thread():
         yield noticed
         return
     previous = signal.getsignal(signal.SIGINT)
-    if previous == signal.SIG_IGN:  # e.g. a joblib worker: its parent handles Ctrl-C
+    # Ignored (e.g. in a joblib worker, whose parent handles Ctrl-C), or a handler set outside
+    # Python, which could not be put back: left as it is.
+    if previous is None or previous == signal.SIG_IGN:
         yield noticed
         return
 
@@ -37,7 +39,7 @@ def noticing_interrupts():
         noticed.append(signum)
         if callable(previous):
             previous(signum, frame)
-        else:  # SIG_DFL, or a handler Python did not install: stop as Python would
+        else:  # SIG_DFL: stop as Python would
             raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, notice)
