@@ -120,3 +120,25 @@ def test_a_folder_dataset_without_its_split_file_says_how_to_split(tmp_path, mon
     assert err.count("\n") == 1
     assert "dataset.split_file='split.csv' is not a file in images: give the path of a CSV" in err
     assert "or set dataset.split = 'random'" in err
+
+
+@pytest.mark.parametrize("loader, layout, message", [
+    ("neu", "MT_Free/Imgs/a.jpg", "Folders \\['MT_Free'\\] in .* are not NEU classes"),
+    ("magnetic-tile", "images/crazing_1.jpg", "No MT_Free/Imgs folder in .*Expected MT_<Class>"),
+    ("folder", "a/", "No images in the sub-folders of .*Expected one sub-folder per class"),
+])
+def test_summary_of_another_layout_is_one_line(tmp_path, capsys, loader, layout, message):
+    """One dataset's loader on another's folder (or on empty class folders) names the layout
+    it expected."""
+    from PIL import Image
+
+    path = tmp_path / "data" / layout
+    path.parent.mkdir(parents=True)
+    if layout.endswith(".jpg"):
+        Image.new("L", (8, 8)).save(path)
+    else:
+        (tmp_path / "data" / "b").mkdir()
+    assert main(["summary", loader, str(tmp_path / "data")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("skmoe: error: ") and err.count("\n") == 1
+    assert re.search(message, err), err
