@@ -17,6 +17,10 @@ from ..utils._labels import predict_from_proba, require_two_classes, to_indicato
 from ..utils._optional import import_optional
 from ..utils._sklearn_compat import Interval
 
+# Test-time flips by name: the image axes (-1: left-right, -2: up-down) whose mirror images
+# are averaged in.
+FLIP_AXES = {"none": (), "horizontal": (-1,), "both": (-1, -2)}
+
 
 class BaseImageExpert(ClassifierMixin, BaseEstimator):
     """Base of the image experts (:class:`ImageClassifier`, the detectors).

@@ -21,9 +21,8 @@ from ..utils._global_state import keeps_global_state
 from ..utils._images import check_image_input
 from ..utils._optional import import_optional
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
-from ._base import image_shape, inference_device, resolve_device
+from ._base import FLIP_AXES, image_shape, inference_device, resolve_device
 
-_FLIP_AXES = {"none": (), "horizontal": (-1,), "both": (-1, -2)}
 _BATCHES_PER_CHUNK = 8
 
 
@@ -113,7 +112,7 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
         "pretrained": ["boolean"],
         "image_size": [Interval(Integral, 8, None, closed="left"), tuple, list],
         "pooling": [StrOptions({"avg", "max", "avgmax"})],
-        "flips": [StrOptions(set(_FLIP_AXES))],
+        "flips": [StrOptions(set(FLIP_AXES))],
         "tiles": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
@@ -251,7 +250,7 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
         config = resolve_model_data_config(backbone)
         preprocess = Preprocess((height * self.tiles, width * self.tiles), 3, False,
                                 mean=config["mean"], std=config["std"])
-        network = PooledFeatures(preprocess, backbone, flips=_FLIP_AXES[self.flips],
+        network = PooledFeatures(preprocess, backbone, flips=FLIP_AXES[self.flips],
                                  tiles=self.tiles,
                                  mixed_precision=self.mixed_precision
                                  and self.device_.startswith("cuda"))

@@ -15,7 +15,7 @@ from ..utils._global_state import keeps_global_state
 from ..utils._images import check_image_input
 from ..utils._optional import import_optional
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
-from ._base import BaseImageExpert, image_shape, inference_device
+from ._base import FLIP_AXES, BaseImageExpert, image_shape, inference_device
 
 
 class ImageClassifier(BaseImageExpert):
@@ -69,13 +69,33 @@ class ImageClassifier(BaseImageExpert):
         Held-out share of the training data for early stopping, stratified per class (per label
         combination for an indicator ``y``). 0 trains on everything for ``max_epochs``.
     lr_schedule : {"cosine"} or None, default="cosine"
-        Cosine annealing of the learning rate from ``lr`` to 0 over ``max_epochs``; None keeps
-        it constant.
+        Cosine annealing of the learning rate from ``lr`` to 0 over ``max_epochs`` (after the
+        warm-up); None keeps it constant.
+    warmup_epochs : int, default=0
+        Epochs of linear warm-up before the schedule: the learning rate is ``lr / (w + 1)``,
+        ``2 lr / (w + 1)``, ... in the first ``w`` epochs, so that early large gradients
+        (of a new head, of a batch of rare classes) do not wreck pretrained weights.
+    backbone_lr_scale : float in (0, 1], default=1.0
+        The backbone's learning rate as a share of ``lr``; its classifier head keeps ``lr``.
+        Below 1 (e.g. 0.1) pretrained layers move slower than the new head.
+    head_init : {"random", "probe"}, default="random"
+        "probe" starts the classifier head from a linear probe (LP-FT): a logistic
+        regression (``C=0.1``, ``class_weight`` as given) on the frozen pretrained features of
+        the training part, before any training, once the batch-norm statistics are those of
+        the training images (AdaBN: with ImageNet's, training-mode features differ so much
+        from eval-mode ones that the probe's loss starts thousands of times higher).
+        Fine-tuning then starts from the probe's predictions instead of a random head's, whose
+        large early gradients distort the pretrained features. Needs pretrained weights
+        (``checkpoint_path`` or ``pretrained``) and a backbone whose head is one linear layer.
     augment : bool, default=False
         Random flips, rotations up to 10 degrees and brightness/contrast changes while
         training (the reference "aug" variant), applied on whole batches.
     class_weight : {"balanced"} or None, default=None
         Weigh the loss inversely to class frequency, for long tails.
+    flips : {"none", "horizontal", "both"}, default="none"
+        Test-time flips in ``predict_proba``: the probabilities of the image and of its
+        mirror images (left-right; left-right and up-down) are averaged, at the cost of one
+        more forward pass per flip. Training and early stopping are unchanged.
     channels_last : bool, default=True
         channels-last memory layout, faster for CNNs on GPUs and on recent CPUs alike.
     compile : bool or dict, default=False
@@ -133,6 +153,10 @@ class ImageClassifier(BaseImageExpert):
         "patience": [Interval(Integral, 1, None, closed="left")],
         "min_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr_schedule": [StrOptions({"cosine"}), None],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "backbone_lr_scale": [Interval(Real, 0, 1, closed="right")],
+        "head_init": [StrOptions({"random", "probe"})],
+        "flips": [StrOptions(set(FLIP_AXES))],
         "augment": ["boolean"],
         "class_weight": [StrOptions({"balanced"}), None],
         "channels_last": ["boolean"],
@@ -156,8 +180,12 @@ class ImageClassifier(BaseImageExpert):
         min_epochs=5,
         validation_fraction=0.1,
         lr_schedule="cosine",
+        warmup_epochs=0,
+        backbone_lr_scale=1.0,
+        head_init="random",
         augment=False,
         class_weight=None,
+        flips="none",
         device="auto",
         mixed_precision=True,
         channels_last=True,
@@ -180,8 +208,12 @@ class ImageClassifier(BaseImageExpert):
         self.min_epochs = min_epochs
         self.validation_fraction = validation_fraction
         self.lr_schedule = lr_schedule
+        self.warmup_epochs = warmup_epochs
+        self.backbone_lr_scale = backbone_lr_scale
+        self.head_init = head_init
         self.augment = augment
         self.class_weight = class_weight
+        self.flips = flips
         self.device = device
         self.mixed_precision = mixed_precision
         self.channels_last = channels_last
@@ -217,8 +249,11 @@ class ImageClassifier(BaseImageExpert):
         dataset = partial(_dataset, source=source, shape=self._shape(),
                           n_channels=self.n_channels_)
         on_gpu = self.device_.startswith("cuda")
+        network = self._build_network()
+        if self.head_init == "probe":
+            self._start_head_from_probe(network, source, train, target[train])
         self.net_ = skorch.NeuralNet(
-            module=self._build_network(),
+            module=network,
             criterion=self._criterion(indicator, torch),
             # So that net_.predict_proba agrees with ours: skorch's "auto" is the softmax after
             # cross-entropy, but gives two columns per output after BCE-with-logits.
@@ -226,6 +261,7 @@ class ImageClassifier(BaseImageExpert):
             optimizer=torch.optim.SGD,
             optimizer__momentum=0.9,
             optimizer__weight_decay=self.weight_decay,
+            optimizer__param_groups=self._param_groups(network),
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
@@ -276,7 +312,8 @@ class ImageClassifier(BaseImageExpert):
         device = inference_device(self.device_)
         return _predict_proba(self._inference_network(device),
                               self._batches(source, np.arange(len(source))), device=device,
-                              num_workers=self.num_workers, multilabel=self.multilabel_)
+                              num_workers=self.num_workers, multilabel=self.multilabel_,
+                              flips=FLIP_AXES[self.flips])
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -353,6 +390,35 @@ class ImageClassifier(BaseImageExpert):
             channels_last=self.channels_last,
         )
 
+    def _start_head_from_probe(self, network, source, rows, target):
+        """LP-FT: the batch-norm statistics of the training images (AdaBN), then the head as a
+        logistic regression on the frozen features of ``rows``."""
+        from ._fine_tuning import PreLogits, adapt_batch_norm, linear_head, start_head_from_probe
+        from ._inference import predict_in_batches, ready_for_inference
+
+        if not self.pretrained and self.checkpoint_path is None:
+            raise ValueError("head_init='probe' starts the head from a probe of pretrained "
+                             "features: give checkpoint_path (or pretrained=True), or use "
+                             "head_init='random'.")
+        linear_head(network.backbone)  # a clear error before the features are computed
+        adapt_batch_norm(network.to(self.device_), self._batches(source, rows),
+                         num_workers=self.num_workers)
+        features = predict_in_batches(
+            ready_for_inference(PreLogits(network), self.device_),
+            self._batches(source, rows), device=self.device_, num_workers=self.num_workers,
+            output=lambda x: x)
+        network.train()
+        start_head_from_probe(network, features, target, multilabel=self.multilabel_,
+                              class_weight=self.class_weight)
+
+    def _param_groups(self, network):
+        if self.backbone_lr_scale == 1:
+            return []
+        from ._fine_tuning import head_and_backbone_groups
+
+        return head_and_backbone_groups(network.backbone, lr=self.lr,
+                                        backbone_lr_scale=self.backbone_lr_scale)
+
     def _criterion(self, indicator, torch):
         weight = None
         if self.class_weight == "balanced":
@@ -368,11 +434,14 @@ class ImageClassifier(BaseImageExpert):
 
     def _callbacks(self, skorch):
         callbacks = []
-        if self.lr_schedule == "cosine":
-            from torch.optim.lr_scheduler import CosineAnnealingLR
+        if self.lr_schedule == "cosine" or self.warmup_epochs:
+            from torch.optim.lr_scheduler import LambdaLR
 
-            callbacks.append(skorch.callbacks.LRScheduler(CosineAnnealingLR,
-                                                          T_max=self.max_epochs))
+            from ._fine_tuning import warmup_cosine
+
+            factor = partial(warmup_cosine, warmup_epochs=self.warmup_epochs,
+                             max_epochs=self.max_epochs, cosine=self.lr_schedule == "cosine")
+            callbacks.append(skorch.callbacks.LRScheduler(LambdaLR, lr_lambda=factor))
         if self.validation_fraction > 0:
             from ._early_stopping import EarlyStoppingAfter, balanced_validation_score
 
@@ -442,9 +511,10 @@ def _sigmoid(logits):
     return torch.sigmoid(logits)
 
 
-def _predict_proba(network, batches, *, device, num_workers, multilabel):
-    """Softmax (single-label) or per-class sigmoid (multi-label) of every batch, in order;
-    ``network`` is ready on ``device`` in eval mode.
+def _predict_proba(network, batches, *, device, num_workers, multilabel, flips=()):
+    """Softmax (single-label) or per-class sigmoid (multi-label) of every batch, in order,
+    averaged over the mirror images along ``flips``; ``network`` is ready on ``device`` in
+    eval mode.
 
     A loop of skmoe's own (``predict_in_batches``) rather than skorch's ``predict_proba``: on
     an H200 (8,192 uint8 images at 224 px, batches of 256, bf16), skorch's loop over these
@@ -455,5 +525,13 @@ def _predict_proba(network, batches, *, device, num_workers, multilabel):
     from ._inference import predict_in_batches
 
     output = torch.sigmoid if multilabel else partial(torch.softmax, dim=1)
+    if flips:
+        from ._fine_tuning import FlipAveraged
+
+        network, output = FlipAveraged(network, output, flips), _identity
     return predict_in_batches(network, batches, device=device, num_workers=num_workers,
                               output=output)
+
+
+def _identity(x):
+    return x

@@ -305,7 +305,7 @@ def load_checkpoint(backbone, path, n_channels):
 
     state = read_state_dict(path)
 
-    head = {f"{name}.{p}" for name in _head_names(backbone) for p in ("weight", "bias")}
+    head = {f"{name}.{p}" for name in head_names(backbone) for p in ("weight", "bias")}
     own = {k: v for k, v in backbone.state_dict().items()
            if k not in head and not k.endswith("num_batches_tracked")}
     theirs = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
@@ -323,7 +323,7 @@ def load_checkpoint(backbone, path, n_channels):
     backbone.load_state_dict(loaded, strict=False)
 
 
-def _head_names(backbone):
+def head_names(backbone):
     name = backbone.default_cfg.get("classifier", "fc") if hasattr(backbone, "default_cfg") \
         else "fc"
     return [name] if isinstance(name, str) else list(name)
