@@ -7,8 +7,9 @@ class_weight="balanced")``); the fine-tuned variants are ``ImageClassifier`` on 
 ImageNet weights, class-balanced loss, early stopping on balanced accuracy over 10% of the
 training images held out (best epoch restored), test-time left-right flips:
 
-- ``lpft``: the head starts from the probe (``head_init="probe"``), the backbone learns at a
-  tenth of the head's rate, one epoch of warm-up, then cosine (LP-FT);
+- ``lpft``: the head starts from the probe (``head_init="probe"``), batch norm keeps its
+  ImageNet statistics, the backbone learns at a tenth of the head's rate, one epoch of warm-up,
+  then cosine (LP-FT);
 - ``ft``: a random head, one learning rate for all, cosine (plain fine-tuning).
 
     python benchmarks/fine_tune_vs_probe.py --data $SKMOE_DATA --dataset magnetic-tile \\
@@ -27,7 +28,8 @@ from skmoe.experts import ImageClassifier, make_feature_expert
 from skmoe.metrics import defect_report
 
 RECIPES = {
-    "lpft": dict(head_init="probe", backbone_lr_scale=0.1, warmup_epochs=1),
+    "lpft": dict(head_init="probe", freeze_batch_norm=True, backbone_lr_scale=0.1,
+                 warmup_epochs=1),
     "ft": dict(head_init="random", backbone_lr_scale=1.0, warmup_epochs=0),
 }
 

@@ -18,35 +18,6 @@ from torch import nn
 
 PROBE_C = 0.1  # the probe's inverse regularisation: the frozen-feature experts' default
 
-
-def adapt_batch_norm(network, batches, *, num_workers=0):
-    """Recompute every batch-norm layer's running statistics on ``batches`` (AdaBN).
-
-    Pretrained statistics are ImageNet's; steel images are far from them, so that a network
-    in training mode, normalising by each batch's own statistics, computes other features
-    than in eval mode. A head fitted on eval-mode features then starts fine-tuning with a
-    huge loss: on Magnetic-tile (EfficientNet-Lite0, 224 px, batches of 32) the probe's
-    cross-entropy was 0.05 in eval mode and 224-444 per batch in training mode; after this
-    pass 0.035 and 0.04-0.08. One pass without gradients, without augmentation; each batch
-    counts equally (a cumulative average).
-    """
-    norms = [m for m in network.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    momenta = [norm.momentum for norm in norms]
-    for norm in norms:
-        norm.reset_running_stats()
-        norm.momentum = None
-    network.train()
-    network.preprocess.eval()  # no augmentation
-    device = next(network.parameters()).device
-    loader = torch.utils.data.DataLoader(batches, batch_size=None, num_workers=num_workers)
-    with torch.no_grad():
-        for images, _ in loader:
-            network(images.to(device))
-    for norm, momentum in zip(norms, momenta):
-        norm.momentum = momentum
-    network.eval()
-
-
 class PreLogits(nn.Module):
     """An ``ImageNetwork``'s pooled features, before its classifier head (timm's
     ``forward_head(..., pre_logits=True)``)."""

@@ -231,14 +231,29 @@ def augment_batch(x):
 
 
 class ImageNetwork(nn.Module):
-    """Preprocessing followed by a timm backbone; bf16 autocast on CUDA when asked."""
+    """Preprocessing followed by a timm backbone; bf16 autocast on CUDA when asked.
 
-    def __init__(self, backbone, preprocess, *, mixed_precision=False, channels_last=False):
+    With ``frozen_batch_norm``, the backbone's batch-norm layers stay in eval mode while the
+    network trains: they normalise by their pretrained statistics, which are not updated (their
+    affine weights still learn), so that training mode computes the features eval mode does.
+    """
+
+    def __init__(self, backbone, preprocess, *, mixed_precision=False, channels_last=False,
+                 frozen_batch_norm=False):
         super().__init__()
         self.preprocess = preprocess
         self.backbone = backbone
         self.mixed_precision = mixed_precision
         self.channels_last = channels_last
+        self.frozen_batch_norm = frozen_batch_norm
+
+    def train(self, mode=True):
+        super().train(mode)
+        if mode and getattr(self, "frozen_batch_norm", False):  # older pickles lack it
+            for module in self.backbone.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
+        return self
 
     def forward(self, images):
         x = self.preprocess(images)
