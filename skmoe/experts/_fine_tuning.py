@@ -1,5 +1,6 @@
 """The parts of fine-tuning a pretrained backbone: a head started from a linear probe (LP-FT),
-a lower learning rate for the backbone than for its head, and warm-up before a cosine decay.
+a lower learning rate for the backbone than for its head, warm-up before a cosine decay, and
+test-time flips.
 
 Fine-tuning from a random head first distorts the pretrained features: the head's large early
 gradients flow into a backbone that already separates the classes (Kumar et al., "Fine-Tuning
@@ -7,7 +8,7 @@ can Distort Pretrained Features and Underperform Out-of-Distribution", ICLR 2022
 the head from a logistic regression on the frozen features, and letting the backbone move
 slower than the head, keeps what the ImageNet weights know.
 
-Imported only by ``ImageClassifier.fit``, so ``import skmoe`` stays free of torch.
+Imported only by ``ImageClassifier``'s ``fit`` and ``predict_proba``, so ``import skmoe`` stays free of torch.
 """
 
 import math
@@ -17,6 +18,7 @@ import torch
 from torch import nn
 
 PROBE_C = 0.1  # the probe's inverse regularisation: the frozen-feature experts' default
+
 
 class PreLogits(nn.Module):
     """An ``ImageNetwork``'s pooled features, before its classifier head (timm's
