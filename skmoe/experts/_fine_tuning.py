@@ -8,7 +8,8 @@ can Distort Pretrained Features and Underperform Out-of-Distribution", ICLR 2022
 the head from a logistic regression on the frozen features, and letting the backbone move
 slower than the head, keeps what the ImageNet weights know.
 
-Imported only by ``ImageClassifier``'s ``fit`` and ``predict_proba``, so ``import skmoe`` stays free of torch.
+Imported only by ``ImageClassifier``'s ``fit`` and ``predict_proba``, so ``import skmoe``
+stays free of torch.
 """
 
 import math
