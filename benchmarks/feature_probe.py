@@ -49,6 +49,18 @@ def parse_setting(text):
     return params
 
 
+def canonical_splits(data, dataset, *, quick=False):
+    """[(X, y) of train, val, test] of a dataset's canonical split; with ``quick``, about 20
+    images of each."""
+    load, folder = LOADERS[dataset]
+    bunch = load(data / folder, split_file="split.csv")
+    splits = [(bunch.images[bunch.split == s], bunch.target[bunch.split == s])
+              for s in ("train", "val", "test")]
+    if quick:
+        splits = [(X[:: max(1, len(X) // 20)], y[:: max(1, len(y) // 20)]) for X, y in splits]
+    return splits
+
+
 def probe(params, splits, cache):
     """(validation macro F1, test macro F1, test accuracy, seconds) of one setting."""
     (X_train, y_train), (X_val, y_val), (X_test, y_test) = splits
@@ -70,14 +82,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="20 images per split at 32 px (a smoke run)")
     args = parser.parse_args(argv)
-    load, folder = LOADERS[args.dataset]
-    bunch = load(args.data / folder, split_file="split.csv")
-    splits = [(bunch.images[bunch.split == s], bunch.target[bunch.split == s])
-              for s in ("train", "val", "test")]
-    settings = args.settings
-    if args.quick:
-        splits = [(X[:: max(1, len(X) // 20)], y[:: max(1, len(y) // 20)]) for X, y in splits]
-        settings = ["lite0:32"]
+    splits = canonical_splits(args.data, args.dataset, quick=args.quick)
+    settings = ["lite0:32"] if args.quick else args.settings
     sizes = ", ".join(f"{len(y)} {name}" for (_, y), name in zip(splits, ("train", "val", "test")))
     print(f"{args.dataset}: {sizes} images\n")
     print("| setting | validation macro F1 | test macro F1 | test accuracy | seconds |")
