@@ -22,22 +22,14 @@ PROBE_C = 0.1  # the probe's inverse regularisation: the frozen-feature experts'
 
 
 class PreLogits(nn.Module):
-    """An ``ImageNetwork``'s pooled features, before its classifier head (timm's
-    ``forward_head(..., pre_logits=True)``)."""
+    """An ``ImageNetwork``'s pooled features, before its classifier head."""
 
     def __init__(self, network):
         super().__init__()
         self.network = network
 
     def forward(self, images):
-        network = self.network
-        x = network.preprocess(images)
-        if network.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16,
-                            enabled=network.mixed_precision and x.device.type == "cuda"):
-            features = network.backbone.forward_features(x)
-            return network.backbone.forward_head(features, pre_logits=True).float()
+        return self.network(images, pre_logits=True)
 
 
 def linear_head(backbone):

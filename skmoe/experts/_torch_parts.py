@@ -255,14 +255,19 @@ class ImageNetwork(nn.Module):
                     module.eval()
         return self
 
-    def forward(self, images):
+    def forward(self, images, pre_logits=False):
+        """The logits, or with ``pre_logits`` the pooled features the classifier head takes."""
         x = self.preprocess(images)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device_type=x.device.type, dtype=torch.bfloat16,
                             enabled=self.mixed_precision and x.device.type == "cuda"):
-            logits = self.backbone(x)
-        return logits.float()
+            if pre_logits:
+                output = self.backbone.forward_head(self.backbone.forward_features(x),
+                                                    pre_logits=True)
+            else:
+                output = self.backbone(x)
+        return output.float()
 
 
 def record_epoch(history, epoch, *, loss, lr, seconds):
