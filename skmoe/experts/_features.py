@@ -7,6 +7,7 @@ regression reach 0.91-0.95 macro F1 with no training of the network at all. With
 the head of such an expert.
 """
 
+import functools
 import hashlib
 import os
 from numbers import Integral
@@ -26,6 +27,19 @@ from ._base import FLIP_AXES, image_shape, inference_device, resolve_device
 _BATCHES_PER_CHUNK = 8
 
 
+@functools.lru_cache(maxsize=4096)
+def _digest_of(path, size, mtime_ns):
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+
+
+def file_digest(path):
+    """A hash of a file's bytes (read once per process while its size and time stay)."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    return _digest_of(str(path), stat.st_size, stat.st_mtime_ns)
+
+
 class ImageFeatures(TransformerMixin, BaseEstimator):
     """Pooled features of a frozen pretrained timm backbone: images in, a feature matrix out.
 
@@ -37,10 +51,12 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
     and std.
 
     With ``memory`` set, each image's features are saved under that folder, keyed by the
-    image's content (arrays) or its path, size and modification time (files) and by the
-    parameters that change features; any later ``transform`` of the same image, by this
-    object, a clone or another process, reads them instead of running the backbone. Tuning a
-    head with ``GridSearchCV`` then runs the backbone once per image, whatever the folds.
+    image's content (the pixels of an array, the bytes of a file) and by the parameters that
+    change features (the checkpoint by its content too); any later ``transform`` of the same
+    image, by this object, a clone or another process, reads them instead of running the
+    backbone. Content keys survive a copied, moved or re-extracted dataset and never serve a
+    changed file's old features. Tuning a head with ``GridSearchCV`` then runs the backbone
+    once per image, whatever the folds.
 
     Parameters
     ----------
@@ -275,17 +291,13 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
         """The cache's subfolder for the parameters that change the features."""
         from joblib import hash as joblib_hash
 
-        checkpoint = None
-        if self.checkpoint_path is not None:
-            stat = Path(self.checkpoint_path).stat()
-            checkpoint = (str(Path(self.checkpoint_path).resolve()), stat.st_size,
-                          stat.st_mtime_ns)
+        checkpoint = None if self.checkpoint_path is None else file_digest(self.checkpoint_path)
         settings = (self.backbone, checkpoint, self.pretrained, image_shape(self.image_size),
                     self.pooling, self.flips, self.tiles)
         return Path(self.memory) / "ImageFeatures" / joblib_hash(settings)
 
     def _cache_keys(self, source):
-        """One file name per image: a hash of its pixels, or of its path, size and time."""
+        """One file name per image: a hash of its pixels, or of its file's bytes."""
         folder = self._cache_folder()
         folder.mkdir(parents=True, exist_ok=True)
         keys = []
@@ -296,9 +308,7 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
                 digest.update(f"{image.dtype}{image.shape}".encode())
                 digest.update(image.tobytes())
             else:
-                path = Path(source.paths[i]).resolve()
-                stat = path.stat()
-                digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+                digest.update(file_digest(source.paths[i]).encode())
             keys.append(folder / f"{digest.hexdigest()}.npy")
         return keys
 

@@ -171,3 +171,27 @@ def test_feature_expert_bad_head(head, head_params, err_msg):
 
     with pytest.raises(ValueError, match=err_msg):
         make_feature_expert(head=head, head_params=head_params)
+
+
+def test_the_cache_is_keyed_by_file_content(weights, steel, tmp_path):
+    """A copied dataset reads the cache back; a file whose bytes changed is computed again."""
+    from PIL import Image
+
+    X, _ = steel
+    folders = [tmp_path / "a", tmp_path / "b"]
+    for folder in folders:
+        folder.mkdir()
+        for i in range(2):
+            Image.fromarray(X[i]).save(folder / f"{i}.png")
+    paths = [sorted(map(str, folder.glob("*.png"))) for folder in folders]
+    transformer = _features(weights, memory=tmp_path / "cache").fit(X)
+    expected = transformer.transform(paths[0])
+    computed = []
+    original = ImageFeatures._extract
+    transformer._extract = lambda source, rows: computed.append(len(rows)) \
+        or original(transformer, source, rows)
+    np.testing.assert_array_equal(transformer.transform(paths[1]), expected)
+    assert computed == []
+    Image.fromarray(X[5]).save(paths[1][0])
+    transformer.transform(paths[1])
+    assert computed == [1]
