@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ..model_selection import stratified_partition
-from ._search import coordinate_search, vote_objective
+from ._search import SEARCH_DEFAULTS, check_search_inputs, score_checked, search_checked
 
 # Tuning is kept when the held-out halves gain on average and at least this share of the halves
 # that are not ties gain.
@@ -43,23 +43,29 @@ def resampled_gains(expert_proba, y_true, *, n_resamples=5, random_state=None,
         Objective of the tuned vote minus that of the starting vote, on the held-out half.
         A halving that leaves a half empty (a handful of images) gives no gain.
     """
+    search_params = {**SEARCH_DEFAULTS, **search_params}
+    data = check_search_inputs(expert_proba, y_true, **{name: search_params[name] for name in (
+        "quorum", "thresholds", "weights", "objective", "method", "max_iter", "tol")})
+    return held_out_gains(data, n_resamples=n_resamples, random_state=random_state,
+                          search_params=search_params)
+
+
+def held_out_gains(data, *, n_resamples, random_state, search_params):
+    """:func:`resampled_gains` of inputs already checked by ``check_search_inputs``;
+    ``search_params``: every keyword of :func:`coordinate_search`."""
     rng = check_random_state(random_state)
-    y_true = np.asarray(y_true)
-    strata = y_true if y_true.ndim == 2 else y_true[:, None] == np.arange(expert_proba.shape[2])
-    score_params = {name: search_params[name] for name in ("quorum", "objective")
-                    if name in search_params}
-    start = {"thresholds": search_params.get("thresholds", 0.5),
-             "weights": search_params.get("weights")}
+    start = {"thresholds": search_params["thresholds"], "weights": search_params["weights"]}
+    score = {"quorum": search_params["quorum"], "objective": search_params["objective"]}
     gains = []
     for _ in range(n_resamples):
-        halves = stratified_partition(strata, (0.5, 0.5), random_state=rng)
+        halves = stratified_partition(data.truth.T, (0.5, 0.5), random_state=rng)
         for tune, held_out in (halves, halves[::-1]):
             if not (len(tune) and len(held_out)):
                 continue
-            tuned = coordinate_search(expert_proba[:, tune], y_true[tune], **search_params)
-            proba, y = expert_proba[:, held_out], y_true[held_out]
-            gains.append(vote_objective(proba, y, tuned.thresholds, tuned.weights, **score_params)
-                         - vote_objective(proba, y, **start, **score_params))
+            tuned = search_checked(data.rows(tune), **search_params)
+            scored = data.rows(held_out)
+            gains.append(score_checked(scored, tuned.thresholds, tuned.weights, **score)
+                         - score_checked(scored, **start, **score))
     return np.array(gains)
 
 

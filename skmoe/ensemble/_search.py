@@ -38,12 +38,13 @@ Objectives that are not functions of per-class confusion counts fall back to the
 """
 
 import hashlib
-import os
-from concurrent.futures import ThreadPoolExecutor
+import inspect
 from dataclasses import dataclass, field
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
+from sklearn.utils.parallel import Parallel, delayed
 
 from ..utils._messages import plain
 from ._choice import DECIMALS
@@ -52,8 +53,6 @@ from ._rule import check_vote_arguments
 from ._steps import DEFAULT_THRESHOLD_GRID, DEFAULT_WEIGHT_GRID, _GridSteps, _SweepSteps
 from ._vote_state import _VoteState
 
-# Below this many (expert, sample, class) cells, starting threads costs more than it saves.
-_THREADS_FROM_CELLS = 200_000
 # Common starting thresholds of the restarts.
 RESTART_LEVELS = (0.2, 0.35, 0.65, 0.8)
 # Beyond this many samples the restarts run on a subsample of this size, and only the best of
@@ -159,10 +158,9 @@ def coordinate_search(
     weight_grid : ndarray, default=0 to 3.7 by 0.1
         Candidate weights of an expert, relative to the mean of the other weights.
     n_jobs : int, default=None
-        Threads for the exact search's restarts: 1 runs them one after the other, any other
-        number in up to that many threads (-1: one per core). None picks two threads from
-        200,000 cells (samples x classes) up on a machine with two cores or more, where the
-        threads pay for their start.
+        Threads for the exact search's restarts, through joblib: ``None`` means 1 unless in a
+        ``joblib.parallel_config`` context, -1 one per core. Threads pay for their start from
+        about 200,000 cells (samples x classes) up.
     callback : callable, default=None
         Called as ``callback(run, n_iter, score)`` after every cycle, ``run`` being one of
         ``"grid"``, ``"coarse"``, ``"fine"`` (coarse-to-fine) or ``"thresholds=<level>"``
@@ -185,9 +183,22 @@ def coordinate_search(
     >>> float(result.weights.sum())
     4.0
     """
-    proba, truth, single_label = _check_search_inputs(
-        expert_proba, y_true, quorum=quorum, thresholds=thresholds, weights=weights,
-        objective=objective, method=method, max_iter=max_iter, tol=tol)
+    data = check_search_inputs(expert_proba, y_true, quorum=quorum, thresholds=thresholds,
+                               weights=weights, objective=objective, method=method,
+                               max_iter=max_iter, tol=tol)
+    return search_checked(data, quorum=quorum, thresholds=thresholds, weights=weights,
+                          learn_thresholds=learn_thresholds, learn_weights=learn_weights,
+                          per_class_thresholds=per_class_thresholds, objective=objective,
+                          method=method, max_iter=max_iter, tol=tol,
+                          threshold_grid=threshold_grid, weight_grid=weight_grid,
+                          n_jobs=n_jobs, callback=callback)
+
+
+def search_checked(data, *, quorum, thresholds, weights, learn_thresholds, learn_weights,
+                   per_class_thresholds, objective, method, max_iter, tol, threshold_grid,
+                   weight_grid, n_jobs, callback):
+    """:func:`coordinate_search` of inputs already checked by :func:`check_search_inputs`."""
+    proba, truth, single_label = data
     run = dict(learn_thresholds=learn_thresholds, learn_weights=learn_weights,
                max_iter=max_iter, tol=tol, callback=callback)
     grids = (np.asarray(threshold_grid, dtype=float), np.asarray(weight_grid, dtype=float))
@@ -228,12 +239,10 @@ def coordinate_search(
             starts.append(lambda: screened(restarts))
         else:
             starts += [lambda start=start: exact(*start) for start in restarts]
-        n_threads = _n_threads(n_jobs, proba.size, len(starts))
-        if n_threads == 1:
-            runs = [start() for start in starts]
-        else:  # the runs share only read-only arrays; numpy releases the GIL in its loops
-            with ThreadPoolExecutor(max_workers=n_threads) as pool:
-                runs = list(pool.map(lambda start: start(), starts))
+        # The runs share read-only arrays and numpy releases the GIL in its loops: threads, as
+        # many as n_jobs says (None: 1, or joblib.parallel_config's).
+        runs = Parallel(n_jobs=n_jobs, require="sharedmem")(
+            delayed(start)() for start in starts)
     # The earliest start wins a tie: the given start before the restarts.
     best = max(runs, key=lambda result: round(result.score, DECIMALS))
     if not per_class_thresholds:
@@ -241,9 +250,27 @@ def coordinate_search(
     return best
 
 
-def _check_search_inputs(expert_proba, y_true, *, quorum, thresholds, weights, objective,
-                         method, max_iter, tol):
-    """Validate the search's inputs; return class-major probabilities and truth, and the layout."""
+class VoteData(NamedTuple):
+    """A search's probabilities and truth, checked and class-major."""
+
+    proba: np.ndarray  # (n_experts, n_classes, n_samples)
+    truth: np.ndarray  # (n_classes, n_samples), bool
+    single_label: bool
+
+    def rows(self, rows):
+        """The same data on a subset of the samples."""
+        return VoteData(self.proba[:, :, rows], self.truth[:, rows], self.single_label)
+
+
+# coordinate_search's keyword parameters and their defaults (for callers that fill in some).
+SEARCH_DEFAULTS = {name: parameter.default
+                   for name, parameter in inspect.signature(coordinate_search).parameters.items()
+                   if parameter.kind is parameter.KEYWORD_ONLY}
+
+
+def check_search_inputs(expert_proba, y_true, *, quorum, thresholds, weights, objective,
+                        method="exact", max_iter=1, tol=0.0):
+    """Validate the search's inputs, once per public call; return them as :class:`VoteData`."""
     if method not in ("exact", "grid"):
         raise ValueError(f"method must be 'exact' or 'grid'; got {method!r}.")
     if not (callable(objective) or objective in COUNT_OBJECTIVES):
@@ -273,7 +300,7 @@ def _check_search_inputs(expert_proba, y_true, *, quorum, thresholds, weights, o
             f"(class indices) to match expert_proba {proba.shape}; got shape {y.shape}.")
 
     proba = np.ascontiguousarray(proba.transpose(0, 2, 1))
-    return proba, np.ascontiguousarray(truth.T), single_label
+    return VoteData(proba, np.ascontiguousarray(truth.T), single_label)
 
 
 def _run(state, steps, name, *, learn_thresholds, learn_weights, max_iter, tol, callback,
@@ -326,15 +353,6 @@ def _restarts(weights, learn_thresholds):
     return [(level, weights, f"thresholds={level}") for level in RESTART_LEVELS]
 
 
-def _n_threads(n_jobs, n_cells, n_runs):
-    cores = os.cpu_count() or 1
-    if n_jobs is None:
-        n_jobs = 2 if n_cells >= _THREADS_FROM_CELLS and cores >= 2 else 1
-    elif n_jobs < 0:
-        n_jobs = cores
-    return max(1, min(n_jobs, n_runs))
-
-
 def _strongest_first(state):
     """Experts in order of their own objective, best first; ties broken by content."""
     solo = [state.evaluate(state.decide(state.hits[k], state.proba[k], 1.0))
@@ -358,9 +376,13 @@ def vote_objective(expert_proba, y_true, thresholds=0.5, weights=None, *, quorum
     -------
     score : float
     """
-    proba, truth, single_label = _check_search_inputs(
-        expert_proba, y_true, quorum=quorum, thresholds=thresholds, weights=weights,
-        objective=objective, method="exact", max_iter=1, tol=0)
-    per_class = np.ndim(thresholds) == 2
-    return _VoteState(proba, truth, quorum, thresholds, weights, per_class, objective,
-                      single_label=single_label).score()
+    data = check_search_inputs(expert_proba, y_true, quorum=quorum, thresholds=thresholds,
+                               weights=weights, objective=objective)
+    return score_checked(data, thresholds, weights, quorum=quorum, objective=objective)
+
+
+def score_checked(data, thresholds, weights, *, quorum, objective):
+    """:func:`vote_objective` of inputs already checked by :func:`check_search_inputs`."""
+    return _VoteState(data.proba, data.truth, quorum, thresholds, weights,
+                      np.ndim(thresholds) == 2, objective,
+                      single_label=data.single_label).score()

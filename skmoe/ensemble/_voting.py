@@ -33,10 +33,9 @@ from ..utils._sklearn_compat import (
     scorer_as_metric,
     takes_multi_label,
 )
-from ._guard import resampled_gains, tuning_generalises
 from ._objectives import COUNT_OBJECTIVES
-from ._rule import QUORUM_SLACK, per_class_thresholds, vote_decision, weighted_votes
-from ._search import coordinate_search, vote_objective
+from ._rule import QUORUM_SLACK, vote_decision, weighted_votes
+from ._tuning import tune_vote
 
 # In single-label predict_proba, classes tied on votes are ranked by the experts' mean
 # probability, scaled so that it stays below any real difference in votes.
@@ -125,9 +124,9 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         or times measured on the target machine: ``max_experts`` then keeps the same experts
         on every run. None measures them.
     n_jobs : int, default=None
-        Experts fitted and run in parallel through joblib; ``None`` means 1 unless in a
-        ``joblib.parallel_config`` context (e.g. ``backend="dask"`` for a dask cluster). Any
-        other value also runs the search's restarts in threads.
+        Experts fitted and run in parallel, and the search's restarts run in threads, through
+        joblib; ``None`` means 1 unless in a ``joblib.parallel_config`` context (e.g.
+        ``backend="dask"`` for a dask cluster).
     verbose : int, default=0
         Progress of fitting and of the search when > 0.
     random_state : int, RandomState instance or None, default=None
@@ -161,9 +160,9 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
     n_iter_ : int
         Number of search cycles run.
     expert_times_ : dict
-        Seconds per image each expert took to predict the tuning data after a warm-up batch
-        (or the given ``expert_times``), by name: every expert, kept or not, so that
-        ``max_experts`` can be checked.
+        Seconds per image each expert took to predict the tuning data (after a warm-up batch
+        when ``max_experts`` chooses by these times), or the given ``expert_times``, by name:
+        every expert, kept or not, so that ``max_experts`` can be checked.
     multilabel_ : bool
         Whether ``y`` was an indicator matrix; ``predict`` then returns one too.
 
@@ -276,7 +275,9 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             Parameters for the experts' ``fit`` (e.g. ``boxes`` for detectors), routed by
             scikit-learn's metadata routing (``sklearn.set_config(enable_metadata_routing=True)``
             and ``expert.set_fit_request(boxes=True)``); sample-aligned ones are split with
-            ``X``. Unused with prefit experts.
+            ``X``. Unused with prefit experts. ``groups`` goes to the ``cv`` splitter's
+            ``split`` (e.g. ``cv=GroupKFold(3)``), routed or, with routing off, as
+            :func:`~sklearn.model_selection.cross_validate` takes it.
 
         Returns
         -------
@@ -284,36 +285,42 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         """
         check_fit_inputs(self, X, y)
         names, experts = self._active_experts()
-        expert_params = route_fit_params(self, names, fit_params)
-        prefit = self.cv == "prefit" or all(isinstance(e, FrozenEstimator) for e in experts)
-        if prefit:
-            fitted = [_check_prefit(name, expert) for name, expert in zip(names, experts)]
-            self.classes_, self.multilabel_, indicator = _classes_of(fitted, names, y)
-            expert_proba, times = self._predict_all(names, fitted, X, timed=True)
-            if self.multilabel_:
-                _warn_about_multilabel_experts(names, fitted, expert_proba, y)
-        else:
-            indicator, self.classes_, self.multilabel_ = to_indicator(y)
-            require_two_classes(self.classes_, needed_by="the ensemble")
-            if self.multilabel_:
-                for name, expert in zip(names, experts):
-                    require_multi_label(expert, f"expert {name!r}")
-            fitted, expert_proba, times, indicator = self._fit_and_predict(
-                names, experts, [expert_params[name] for name in names], X, y, indicator
-            )
+        expert_params, split_params = self._route(names, fit_params)
+        fitted, expert_proba, indicator, times = self._collect(
+            names, experts, expert_params, split_params, X, y)
         self.expert_times_ = self._given_times(names) or dict(zip(names, times))
-
-        keep = self._fastest(names, [self.expert_times_[name] for name in names])
+        keep, tuning = self._tuning_arguments(names, self.expert_times_, self.classes_)
         self.experts_ = [fitted[i] for i in keep]
         self.named_experts_ = Bunch(**{names[i]: fitted[i] for i in keep})
-        self.quorum_ = self._resolve_quorum()
-        thresholds, learn_thresholds = self._initial_thresholds(keep)
-        weights, learn_weights = self._initial_weights(keep)
-
+        self.quorum_ = tuning["quorum"]
         # Single-label fits are tuned on the one label predict returns.
         y_tune = indicator if self.multilabel_ else np.argmax(indicator, axis=1)
-        search_params = dict(
-            quorum=self.quorum_,
+        result = tune_vote(expert_proba[keep], y_tune, **tuning,
+                           callback=self._report_progress if self.verbose else None)
+        self.thresholds_ = result.thresholds
+        self.weights_ = result.weights
+        self.best_score_ = result.score
+        self.search_history_ = result.history
+        self.n_iter_ = result.n_iter
+        self.tuning_kept_ = result.tuning_kept
+        self.guard_gains_ = result.guard_gains
+        if self.verbose and len(result.guard_gains):
+            print(f"[MultiExpertVotingClassifier] guard: held-out gain "
+                  f"{result.guard_gains.mean():+.4f} over {len(result.guard_gains)} halves, "
+                  f"{'tuning kept' if result.tuning_kept else 'starting vote kept'}")
+        return self
+
+    def _tuning_arguments(self, names, times, classes):
+        """The experts that vote (``max_experts``) and :func:`tune_vote`'s arguments for them.
+
+        Shared by ``fit`` and ``skmoe run`` (which tunes on saved probabilities, with no
+        expert to run), so that the parameters mean the same in both.
+        """
+        keep = self._fastest(names, [times[name] for name in names])
+        thresholds, learn_thresholds = self._initial_thresholds(keep, len(names), len(classes))
+        weights, learn_weights = self._initial_weights(keep, len(names))
+        return keep, dict(
+            quorum=self._resolve_quorum(classes),
             thresholds=thresholds,
             weights=weights,
             learn_thresholds=learn_thresholds,
@@ -323,46 +330,10 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             method=self.search,
             max_iter=self.max_iter,
             tol=self.tol,
+            guard_resamples=self.guard_resamples,
+            random_state=self.random_state,
+            n_jobs=self.n_jobs,
         )
-        expert_proba = expert_proba[keep]
-        result = coordinate_search(expert_proba, y_tune, n_jobs=self.n_jobs,
-                                   callback=self._report_progress if self.verbose else None,
-                                   **search_params)
-        self.thresholds_ = result.thresholds
-        self.weights_ = result.weights
-        self.best_score_ = result.score
-        self.search_history_ = result.history
-        self.n_iter_ = result.n_iter
-        self.tuning_kept_ = True
-        self.guard_gains_ = np.empty(0)
-        if self.guard_resamples and (learn_thresholds or learn_weights):
-            self._guard(expert_proba, y_tune, search_params)
-        return self
-
-    def _guard(self, expert_proba, y_tune, search_params):
-        """Fall back to the starting vote unless tuning gains on held-out halves."""
-        # The same tuning data always gives the same decision, also with random_state=None.
-        seed = 0 if self.random_state is None else self.random_state
-        self.guard_gains_ = resampled_gains(expert_proba, y_tune,
-                                            n_resamples=self.guard_resamples,
-                                            random_state=seed, **search_params)
-        self.tuning_kept_ = tuning_generalises(self.guard_gains_)
-        if self.verbose:
-            print(f"[MultiExpertVotingClassifier] guard: held-out gain "
-                  f"{self.guard_gains_.mean():+.4f} over {len(self.guard_gains_)} halves, "
-                  f"{'tuning kept' if self.tuning_kept_ else 'starting vote kept'}")
-        if self.tuning_kept_:
-            return
-        n_experts, n_classes = expert_proba.shape[0], expert_proba.shape[2]
-        thresholds = per_class_thresholds(search_params["thresholds"], n_experts, n_classes)
-        self.thresholds_ = thresholds if search_params["per_class_thresholds"] \
-            else thresholds[:, 0]
-        weights = np.ones(n_experts) if search_params["weights"] is None \
-            else np.asarray(search_params["weights"], dtype=float)
-        self.weights_ = weights * n_experts / weights.sum()
-        self.best_score_ = vote_objective(expert_proba, y_tune, self.thresholds_, self.weights_,
-                                          quorum=self.quorum_,
-                                          objective=search_params["objective"])
 
     # --- fit helpers -----------------------------------------------------------------------
 
@@ -387,63 +358,93 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         names, experts = zip(*active)
         return list(names), list(experts)
 
-    def _fit_and_predict(self, names, experts, params, X, y, indicator):
-        """Fit clones of the experts; return them, their held-out probabilities and timings,
-        and the indicator rows those probabilities belong to."""
+    def _route(self, names, fit_params):
+        """Fit parameters per expert, and those of the splitter's ``split`` (``groups``)."""
+        expert_params, split_params = route_fit_params(self, names, fit_params, splits=True)
+        if split_params and not self._cross_validates():
+            raise ValueError(f"groups are used by a cross-validation splitter, but cv="
+                             f"{self.cv!r} makes no such split: give a splitter that takes "
+                             "groups, e.g. cv=GroupKFold(3).")
+        return expert_params, split_params
+
+    def _cross_validates(self):
+        """Whether ``cv`` is a number of folds or a splitter (not "prefit", not a fraction)."""
+        return not (self.cv == "prefit" or (isinstance(self.cv, Real)
+                                            and not isinstance(self.cv, Integral)))
+
+    def _collect(self, names, experts, expert_params, split_params, X, y):
+        """Every expert's probabilities on the tuning rows, through one loop over splits.
+
+        Prefit experts are one split with nothing to fit: all of ``X`` is tuning data. A
+        fraction ``cv`` is one stratified split; an int or a splitter, its folds (tuning on
+        out-of-fold probabilities). Sets ``classes_`` and ``multilabel_``.
+
+        Returns
+        -------
+        fitted : list of the experts that vote (refitted on all of X where ``refit`` says)
+        expert_proba : ndarray of shape (n_experts, n_tuning_rows, n_classes)
+        indicator : ndarray of shape (n_tuning_rows, n_classes), the rows' labels
+        times : list of float, seconds per image of each expert's prediction
+        """
+        prefit = self.cv == "prefit" or all(isinstance(e, FrozenEstimator) for e in experts)
+        if prefit:
+            experts = [_check_prefit(name, expert) for name, expert in zip(names, experts)]
+            self.classes_, self.multilabel_, indicator = _classes_of(experts, names, y)
+            splits = [(None, None)]  # nothing to fit; every row is tuned on
+        else:
+            indicator, self.classes_, self.multilabel_ = to_indicator(y)
+            require_two_classes(self.classes_, needed_by="the ensemble")
+            if self.multilabel_:
+                for name, expert in zip(names, experts):
+                    require_multi_label(expert, f"expert {name!r}")
+            splits = self._splits(X, y, indicator, split_params)
         labels = indicator if self.multilabel_ else np.asarray(y).ravel()
-        parallel = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)
-
-        def fit_on(rows):
-            """Clones of every expert fitted on ``rows`` (all rows when None)."""
-            X_rows = X if rows is None else take_rows(X, rows)
-            y_rows = labels if rows is None else take_rows(labels, rows)
-            return parallel(
-                delayed(_fit)(name, clone(expert), X_rows, y_rows,
-                              expert_params if rows is None else
-                              rows_of_params(X, expert_params, rows))
-                for name, expert, expert_params in zip(names, experts, params)
-            )
-
-        hold_out = isinstance(self.cv, Real) and not isinstance(self.cv, Integral)
-        refit = (not hold_out) if self.refit == "auto" else self.refit
-        if hold_out:
-            train, tune = stratified_partition(labels, (1 - self.cv, self.cv),
-                                               random_state=self.random_state)
-            fitted = fit_on(train)
-            expert_proba, times = self._predict_all(names, fitted, take_rows(X, tune),
-                                                    timed=True)
-            return (fit_on(None) if refit else fitted), expert_proba, times, indicator[tune]
-
-        if not refit:
+        one_split = len(splits) == 1
+        refit = (not one_split) if self.refit == "auto" else self.refit
+        if not (prefit or one_split or refit):
             raise ValueError(
                 "refit=False keeps the experts fitted on the training part, which needs a single "
                 f"split: set cv to a fraction (e.g. 0.2), not {self.cv!r}."
             )
-        splits = list(check_cv(self.cv, labels, classifier=True).split(X, labels))
-        fold_results = parallel(
-            delayed(_fit_and_time)(name, clone(expert), take_rows(X, train),
-                                   take_rows(labels, train),
-                                   rows_of_params(X, expert_params, train), take_rows(X, test),
-                                   self.classes_, self.multilabel_, self.expert_times is None)
+        # Each expert warms up before it is timed only where the times choose experts.
+        warm_up = self.max_experts is not None and self.expert_times is None
+        results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+            delayed(_fold_proba)(name, expert if prefit else clone(expert), X, labels, params,
+                                 train, test, self.classes_, self.multilabel_, warm_up,
+                                 keep_fitted=one_split)
             for train, test in splits
-            for name, expert, expert_params in zip(names, experts, params)
+            for name, expert, params in zip(names, experts,
+                                            [expert_params[name] for name in names])
         )
-        expert_proba = np.zeros((len(experts), len(indicator), len(self.classes_)))
-        seconds = np.zeros(len(experts))
-        jobs = [(k, test) for _, test in splits for k in range(len(experts))]
-        for (k, test), (proba, per_image) in zip(jobs, fold_results):
-            expert_proba[k, test] = proba
-            seconds[k] += per_image * len(test)
-        return fit_on(None), expert_proba, list(seconds / len(indicator)), indicator
+        tuned_rows = [np.arange(len(indicator)) if test is None else test for _, test in splits]
+        per_expert = [results[k::len(names)] for k in range(len(names))]
+        expert_proba = np.stack([np.concatenate([proba for _, proba, _ in folds])
+                                 for folds in per_expert])
+        seconds = [sum(per_image * len(rows) for (_, _, per_image), rows
+                       in zip(folds, tuned_rows)) for folds in per_expert]
+        tuned_rows = np.concatenate(tuned_rows)
+        if not one_split:  # out-of-fold rows back in the order of X
+            order = np.argsort(tuned_rows, kind="stable")
+            tuned_rows, expert_proba = tuned_rows[order], expert_proba[:, order]
+        if prefit and self.multilabel_:
+            _warn_about_multilabel_experts(names, experts, expert_proba, y)
+        if prefit or (one_split and not refit):
+            fitted = [fitted for fitted, _, _ in results[:len(names)]]
+        else:
+            fitted = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+                delayed(_fit)(name, clone(expert), X, labels, expert_params[name])
+                for name, expert in zip(names, experts))
+        return fitted, expert_proba, indicator[tuned_rows], \
+            [total / len(tuned_rows) for total in seconds]
 
-    def _predict_all(self, names, experts, X, *, timed=False):
-        """Every expert's probabilities, and (``timed``, at fit) its seconds per image."""
-        warm_up = timed and self.expert_times is None  # given times need no measuring
-        results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_timed_proba)(name, expert, X, self.classes_, self.multilabel_, warm_up)
-            for name, expert in zip(names, experts)
-        )
-        return np.stack([proba for proba, _ in results]), [seconds for _, seconds in results]
+    def _splits(self, X, y, indicator, split_params):
+        """(train rows, tuning rows) of every split of unfitted experts."""
+        labels = indicator if self.multilabel_ else np.asarray(y).ravel()
+        if not self._cross_validates():  # a fraction held out
+            return [stratified_partition(labels, (1 - self.cv, self.cv),
+                                         random_state=self.random_state)]
+        splitter = check_cv(self.cv, labels, classifier=True)
+        return list(splitter.split(X, labels, **split_params))
 
     def _given_times(self, names):
         """The user's ``expert_times`` as {name: seconds per image}, checked; None if unset."""
@@ -468,8 +469,8 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             )
         return np.sort(np.argsort(times, kind="stable")[: self.max_experts])
 
-    def _resolve_quorum(self):
-        classes = list(self.classes_)
+    def _resolve_quorum(self, classes):
+        classes = list(classes)
         if isinstance(self.quorum, dict):
             unknown = [c for c in self.quorum if c not in classes]
             if unknown:
@@ -488,14 +489,13 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             raise ValueError(f"Every quorum must lie in (0, 1]; got {quorum}.")
         return quorum
 
-    def _initial_thresholds(self, keep):
+    def _initial_thresholds(self, keep, n_active, n_classes):
         if isinstance(self.thresholds, str):  # "learn"
             return 0.5, True
         thresholds = np.asarray(self.thresholds, dtype=float)
         if thresholds.ndim > 0:
-            n_active = len(self.expert_times_)
             expected = (n_active,) if self.threshold_scope == "expert" \
-                else (n_active, len(self.classes_))
+                else (n_active, n_classes)
             if thresholds.shape != expected:
                 raise ValueError(f"thresholds must have shape {expected}; got {thresholds.shape}.")
             thresholds = thresholds[keep]
@@ -503,13 +503,13 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             raise ValueError("Every threshold must lie in [0, 1].")
         return thresholds, False
 
-    def _initial_weights(self, keep):
+    def _initial_weights(self, keep, n_active):
         if isinstance(self.weights, str):
             return None, self.weights == "learn"
         weights = np.asarray(self.weights, dtype=float)
-        if weights.shape != (len(self.expert_times_),):
+        if weights.shape != (n_active,):
             raise ValueError(
-                f"weights must have one value per expert ({len(self.expert_times_)}); got "
+                f"weights must have one value per expert ({n_active}); got "
                 f"shape {weights.shape}."
             )
         weights = weights[keep]
@@ -606,7 +606,9 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
 
     def _expert_proba(self, X):
         check_is_fitted(self)
-        return self._predict_all(list(self.named_experts_), self.experts_, X)[0]
+        return np.stack(Parallel(n_jobs=self.n_jobs)(
+            delayed(_class_proba)(name, expert, X, self.classes_, self.multilabel_)
+            for name, expert in self.named_experts_.items()))
 
     def _votes(self, X):
         """Weighted votes and, for single-label models, the weighted mean probability."""
@@ -633,7 +635,8 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         routing : MetadataRouter
         """
         return fit_router(self, [(n, e) for n, e in self.experts
-                                 if not (isinstance(e, str) and e == "drop")])
+                                 if not (isinstance(e, str) and e == "drop")],
+                          splitter=check_cv(self.cv) if self._cross_validates() else None)
 
     @property
     def n_features_in_(self):
@@ -673,26 +676,33 @@ def _fit(name, expert, X, y, params=None):
         return expert.fit(X, y, **(params or {}))
 
 
-def _timed_proba(name, expert, X, classes, multilabel, warm_up):
-    """An expert's probabilities over ``classes`` and its seconds per image (``name`` for the
-    messages).
+def _class_proba(name, expert, X, classes, multilabel):
+    """An expert's probabilities, its columns in the order of ``classes``."""
+    proba = predict_class_proba(expert, X, name=f"expert {name!r}")
+    return proba[:, _columns(expert, classes, multilabel)]
+
+
+def _fold_proba(name, expert, X, y, params, train, test, classes, multilabel, warm_up, *,
+                keep_fitted):
+    """Fit ``expert`` on the ``train`` rows (None: it is fitted already) and give its
+    probabilities of the ``test`` rows (None: all), its seconds per image and, with
+    ``keep_fitted``, the fitted expert.
 
     With ``warm_up`` a batch runs first, so that one-off costs (loading a model, a GPU's first
-    call) are not counted: the time is the steady state's.
+    call) are not counted: the time is then the steady state's.
     """
-    n_samples = _num_samples(X)
+    if train is not None:
+        expert = _fit(name, expert, take_rows(X, train), take_rows(y, train),
+                      rows_of_params(X, params, train))
+    X_test = X if test is None else take_rows(X, test)
     if warm_up:
-        predict_class_proba(expert, take_rows(X, np.arange(min(n_samples, _WARM_UP_ROWS))),
-                            name=f"expert {name!r}")
+        _class_proba(name, expert, take_rows(X_test, np.arange(min(_num_samples(X_test),
+                                                                   _WARM_UP_ROWS))),
+                     classes, multilabel)
     start = time.perf_counter()
-    proba = predict_class_proba(expert, X, name=f"expert {name!r}")
-    per_image = (time.perf_counter() - start) / n_samples
-    return proba[:, _columns(expert, classes, multilabel)], per_image
-
-
-def _fit_and_time(name, expert, X_train, y_train, params, X_test, classes, multilabel, warm_up):
-    return _timed_proba(name, _fit(name, expert, X_train, y_train, params), X_test, classes,
-                        multilabel, warm_up)
+    proba = _class_proba(name, expert, X_test, classes, multilabel)
+    per_image = (time.perf_counter() - start) / _num_samples(X_test)
+    return (expert if keep_fitted else None), proba, per_image
 
 
 def _columns(expert, classes, multilabel):

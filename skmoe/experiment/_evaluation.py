@@ -10,14 +10,13 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.dummy import DummyClassifier
-from sklearn.frozen import FrozenEstimator
+from sklearn.utils import Bunch
 from sklearn.utils.parallel import Parallel, delayed
 
-from ..ensemble import MultiExpertVotingClassifier
+from ..ensemble import MultiExpertVotingClassifier, tune_vote, vote_decision
 from ..metrics import defect_report
-from ..utils._labels import predict_from_proba
+from ..utils._labels import predict_from_proba, to_indicator
 from ..utils._sklearn_compat import check_params
 from ._config import ConfigError, closest_match
 
@@ -39,40 +38,6 @@ def check_ensemble_params(params):
         ensemble._search_objective()  # a name that is no objective fails here, as in fit
     except ValueError as exc:
         raise ConfigError(f"[ensemble]: {exc}") from None
-
-
-class SavedProbabilities(ClassifierMixin, BaseEstimator):
-    """An expert replayed from its saved probabilities; ``X`` holds row numbers.
-
-    Parameters
-    ----------
-    proba : ndarray of shape (n_rows, n_classes)
-        The probabilities, validation rows first, then test rows.
-    classes : ndarray of shape (n_classes,)
-        The expert's ``classes_``.
-    multilabel : bool
-        Whether the labels are an indicator matrix.
-    """
-
-    def __init__(self, proba=None, classes=None, multilabel=False):
-        self.proba = proba
-        self.classes = classes
-        self.multilabel = multilabel
-
-    def fit(self, X=None, y=None):
-        """Take the probabilities as they are (nothing is learned)."""
-        self.proba_ = np.asarray(self.proba, dtype=float)
-        self.classes_ = np.asarray(self.classes)
-        return self
-
-    def predict_proba(self, X):
-        """The saved rows numbered by ``X`` (shape (n, 1))."""
-        return self.proba_[np.asarray(X).ravel().astype(int)]
-
-    def predict(self, X):
-        """Most probable class (1-D ``y``), or every class at 0.5 or more (indicator ``y``)."""
-        return predict_from_proba(self.predict_proba(X), self.classes_,
-                                  multilabel=self.multilabel)
 
 
 class Scorer:
@@ -101,21 +66,41 @@ class Scorer:
         self.val_rows = np.arange(len(self.y_val)).reshape(-1, 1)
         self.test_rows = (len(self.y_val) + np.arange(len(self.y_test))).reshape(-1, 1)
 
-    def replay(self, name):
-        """The saved expert as a fitted estimator."""
-        saved = self.probas[name]
-        return SavedProbabilities(np.concatenate([saved["val"], saved["test"]]),
-                                  saved["classes"], self.multilabel).fit()
+    def expert_predictions(self, name):
+        """An expert's test predictions, from its saved probabilities."""
+        return predict_from_proba(self._saved(name, "test"), self.probas[name]["classes"],
+                                  multilabel=self.multilabel)
 
     def ensemble(self, names, plain=False):
-        """The vote of ``names`` fitted on validation rows: tuned, or the plain vote."""
+        """The vote of ``names`` tuned on their validation probabilities (or the plain vote).
+
+        The same tuning as :class:`~skmoe.MultiExpertVotingClassifier`'s ``fit`` (its
+        parameters from the config, read by the estimator itself; :func:`~skmoe.ensemble.
+        tune_vote`), on the saved probabilities: no expert runs.
+
+        Returns
+        -------
+        vote : Bunch
+            ``voters`` (the experts that vote, after ``max_experts``), ``tuning``
+            (:class:`~skmoe.ensemble.VoteTuning`) and ``predictions`` (of the test rows).
+        """
         params = dict(self.ensemble_params)
         if plain:
             params.update(thresholds=0.5, weights="uniform", max_experts=None)
-        if params.get("max_experts"):
-            params["expert_times"] = {n: self.seconds_per_image[n] for n in names}
-        experts = [(name, FrozenEstimator(self.replay(name))) for name in names]
-        return MultiExpertVotingClassifier(experts, **params).fit(self.val_rows, self.y_val)
+        vote = MultiExpertVotingClassifier([], **params)
+        classes = self._classes(names)
+        times = vote._given_times(names) or {n: self.seconds_per_image[n] for n in names}
+        keep, arguments = vote._tuning_arguments(names, times, classes)
+        voters = [names[i] for i in keep]
+        indicator, _, _ = to_indicator(self.y_val, classes=classes)
+        tuning = tune_vote(np.stack([self._saved(name, "val") for name in voters]),
+                           indicator if self.multilabel else indicator.argmax(axis=1),
+                           **arguments)
+        decision = vote_decision(np.stack([self._saved(name, "test") for name in voters]),
+                                 tuning.thresholds, tuning.weights, arguments["quorum"],
+                                 single_label=not self.multilabel)
+        return Bunch(voters=voters, tuning=tuning,
+                     predictions=decision if self.multilabel else classes[decision])
 
     def soft_mean(self, names):
         """Test predictions of the mean of the experts' probabilities (no learning at all)."""
@@ -149,14 +134,6 @@ class Scorer:
             raise ValueError(f"experts {names} do not share their classes: "
                              f"{[c.tolist() for c in classes]}.")
         return classes[0]
-
-    def predict_test(self, model):
-        """A fitted model's predictions of the test rows."""
-        return model.predict(self.test_rows)
-
-    def report(self, model):
-        """Test-set :func:`~skmoe.metrics.defect_report` of a fitted model over saved rows."""
-        return self.test_report(self.predict_test(model))
 
     def majority_report(self, y_train):
         """Test report of always predicting the most frequent training label(s)."""
@@ -196,7 +173,7 @@ def evaluate_seed(scorer, kinds, y_train):
         suffix `` 2s`` for two-stage ones -> their experts), ``majority`` (the majority-class
         report).
     """
-    predictions = {name: scorer.predict_test(scorer.replay(name)) for name in kinds}
+    predictions = {name: scorer.expert_predictions(name) for name in kinds}
     one_stage = [name for name, kind in kinds.items() if kind != "two-stage"]
     two_stage = [name for name, kind in kinds.items() if kind != "one-stage"]
     groups = {}
@@ -209,9 +186,10 @@ def evaluate_seed(scorer, kinds, y_train):
     ensembles = {}
     for label, (names, plain) in groups.items():
         start = time.perf_counter()
-        ensembles[label] = {"model": scorer.ensemble(names, plain=plain), "experts": names,
+        vote = scorer.ensemble(names, plain=plain)
+        ensembles[label] = {"voters": vote.voters, "tuning": vote.tuning, "experts": names,
                             "plain": plain, "seconds": time.perf_counter() - start}
-        predictions[label] = scorer.predict_test(ensembles[label]["model"])
+        predictions[label] = vote.predictions
     # The two common combiners of the same experts beside the votes, so that users see which
     # wins on their data.
     combiners = {f"{how}{label[len('Voting'):]}": names  # "Voting 2s" -> "Stacking 2s"
@@ -261,4 +239,4 @@ def ablation(scorer, names, *, min_size, max_per_size, random_state, n_jobs=None
 
 
 def _subset_report(scorer, subset):
-    return scorer.report(scorer.ensemble(subset))
+    return scorer.test_report(scorer.ensemble(subset).predictions)

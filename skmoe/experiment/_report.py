@@ -88,18 +88,17 @@ def _ensemble_rows(seed):
     """Threshold and weight of every expert in every ensemble (blank: left out by max_experts)."""
     rows = []
     for label, fitted in seed["ensembles"].items():
-        model = fitted["model"]
-        voters = list(model.named_experts_)
+        voters, tuning = fitted["voters"], fitted["tuning"]
         for name in fitted["experts"]:
             index = voters.index(name) if name in voters else None
             rows.append({
                 "seed": seed["seed"], "ensemble": label, "expert": name,
                 "votes": index is not None,
-                "threshold": _threshold_text(np.asarray(model.thresholds_), index),
-                "weight": "" if index is None else float(model.weights_[index]),
+                "threshold": _threshold_text(np.asarray(tuning.thresholds), index),
+                "weight": "" if index is None else float(tuning.weights[index]),
                 # A plain vote learns nothing: the guard has nothing to decide.
-                "tuning_kept": "" if fitted["plain"] else bool(model.tuning_kept_),
-                "validation_objective": float(model.best_score_),
+                "tuning_kept": "" if fitted["plain"] else bool(tuning.tuning_kept),
+                "validation_objective": float(tuning.score),
             })
     return rows
 
@@ -114,7 +113,7 @@ def _efficiency_rows(seed):
              "memory_measured": record["peak_memory_mib"]["device"]}
             for name, record in records.items()]
     for label, fitted in seed["ensembles"].items():
-        voters = list(fitted["model"].named_experts_)
+        voters = fitted["voters"]
         rows.append({
             "seed": seed["seed"], "model": label,
             "fit_seconds": sum(records[n]["fit_seconds"] for n in voters),
@@ -165,7 +164,7 @@ def _figures(folder, seeds, target_names):
         if not label.startswith("Ours"):
             continue
         figures[f"search {label}"] = plot_search_history(
-            fitted["model"].search_history_, folder / f"search-{_file_name(label)}.png",
+            fitted["tuning"].history, folder / f"search-{_file_name(label)}.png",
             title=f"{label}: search on validation data")
     for name, record in first["records"].items():
         path = plot_training_history(first["folder"] / "experts" / name, record["history_parts"],

@@ -25,15 +25,31 @@ from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import _check_method_params
 
 
-def route_fit_params(meta_estimator, names, fit_params):
+def route_fit_params(meta_estimator, names, fit_params, *, splits=False):
     """Fit parameters for each child, by name, through scikit-learn's metadata routing.
 
     With routing off (scikit-learn's default) no fit parameter can reach a child, so any given
-    one is an error that says how to switch routing on.
+    one is an error that says how to switch routing on. With ``splits`` (a meta-estimator that
+    cross-validates through the ``splitter`` of its router), the parameters of the splitter's
+    ``split`` come back as well: routed, or with routing off ``groups`` alone, as
+    :func:`sklearn.model_selection.cross_validate` takes it.
+
+    Returns
+    -------
+    params : dict of str to dict, or (that dict, dict of split parameters) with ``splits``
     """
+    split_params = {}
     if _routing_enabled():
         routed = process_routing(meta_estimator, "fit", **fit_params)
-        return {name: dict(routed[name].fit) for name in names}
+        # .get: without any parameter, process_routing answers every name with empty ones.
+        splitter = routed.get("splitter") if splits else None
+        if splitter is not None:
+            split_params = dict(splitter.split)
+        params = {name: dict(routed[name].fit) for name in names}
+        return (params, split_params) if splits else params
+    fit_params = dict(fit_params)
+    if splits and "groups" in fit_params:
+        split_params = {"groups": fit_params.pop("groups")}
     if fit_params:
         raise ValueError(
             f"{type(meta_estimator).__name__}.fit got {sorted(fit_params)}; such parameters "
@@ -41,14 +57,19 @@ def route_fit_params(meta_estimator, names, fit_params):
             "sklearn.set_config(enable_metadata_routing=True) and expert.set_fit_request("
             "boxes=True)."
         )
-    return {name: {} for name in names}
+    params = {name: {} for name in names}
+    return (params, split_params) if splits else params
 
 
-def fit_router(meta_estimator, children):
-    """A MetadataRouter sending ``fit`` parameters to each (name, estimator) child's ``fit``."""
+def fit_router(meta_estimator, children, *, splitter=None):
+    """A MetadataRouter sending ``fit`` parameters to each (name, estimator) child's ``fit``,
+    and to ``splitter.split`` when given."""
     router = MetadataRouter(owner=meta_estimator)
     for name, child in children:
         router.add(**{name: child}, method_mapping=MethodMapping().add(caller="fit", callee="fit"))
+    if splitter is not None:
+        router.add(splitter=splitter, method_mapping=MethodMapping().add(caller="fit",
+                                                                         callee="split"))
     return router
 
 

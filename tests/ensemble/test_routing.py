@@ -5,7 +5,7 @@ import pytest
 import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, GroupKFold
 
 from skmoe import MultiExpertVotingClassifier, TwoStagePipeline
 
@@ -100,3 +100,47 @@ def test_fit_params_without_routing_say_how(data):
     X, y, boxes = data
     with pytest.raises(ValueError, match="enable_metadata_routing=True"):
         MultiExpertVotingClassifier([("lr", LogisticRegression())]).fit(X, y, boxes=boxes)
+
+
+class RecordingGroupKFold(GroupKFold):
+    """GroupKFold that records the groups its split got."""
+
+    def split(self, X, y=None, groups=None):
+        RECEIVED.append(groups)
+        return super().split(X, y, groups)
+
+
+@pytest.mark.parametrize("routed", [False, True])
+def test_group_k_fold_gets_the_groups_given_to_fit(data, routed):
+    """cv=GroupKFold(3) with fit(..., groups=...): no group is in a training fold and its
+    tuning fold at once, with routing on or off (as cross_validate takes groups)."""
+    X, y, _ = data
+    groups = np.arange(len(X)) // 10
+    RECEIVED.clear()
+    ensemble = MultiExpertVotingClassifier([("lr", LogisticRegression())],
+                                           cv=RecordingGroupKFold(3), weights="uniform")
+    with sklearn.config_context(enable_metadata_routing=routed):
+        ensemble.fit(X, y, groups=groups)
+    np.testing.assert_array_equal(RECEIVED[0], groups)
+    for train, test in GroupKFold(3).split(X, y, groups):
+        assert not set(groups[train]) & set(groups[test])
+    assert ensemble.predict(X).shape == (len(X),)
+
+
+def test_groups_without_a_splitter_are_refused(data):
+    X, y, _ = data
+    with pytest.raises(ValueError, match="groups are used by a cross-validation splitter.*"
+                                         "GroupKFold"):
+        MultiExpertVotingClassifier([("lr", LogisticRegression())], cv=0.25).fit(
+            X, y, groups=np.arange(len(X)) // 10)
+
+
+@pytest.mark.parametrize("cv", ["prefit", 0.25, 3])
+def test_routing_on_without_any_fit_parameter(routing, data, cv):
+    """Routing switched on and nothing to route: every kind of fit works as with it off."""
+    X, y, _ = data
+    experts = [LogisticRegression(C=C) for C in (0.1, 1.0)]
+    if cv == "prefit":
+        experts = [expert.fit(X, y) for expert in experts]
+    ensemble = MultiExpertVotingClassifier(list(zip(["lr", "lr2"], experts)), cv=cv)
+    assert ensemble.fit(X, y).predict(X).shape == (len(X),)

@@ -276,6 +276,16 @@ def test_max_experts_keeps_the_fastest_in_steady_state(data, prefit_experts):
     assert warming.calls_ == calls + 1  # predict runs each expert once: no warm-up, no timing
 
 
+def test_no_warm_up_without_max_experts(data, prefit_experts):
+    """Without max_experts nothing chooses by time: each expert predicts the tuning data once."""
+    X_val, y_val = data[2:4]
+    sleepy = _Sleepy().fit(X_val, y_val)
+    ensemble = MultiExpertVotingClassifier([("sleepy", FrozenEstimator(sleepy)),
+                                            *_frozen(prefit_experts[:1])]).fit(X_val, y_val)
+    assert sleepy.calls_ == 1
+    assert set(ensemble.expert_times_) == {"sleepy", "logreg"}
+
+
 def test_max_experts_with_given_times_is_reproducible(data, prefit_experts):
     """Times given by the user decide which experts stay, whatever this run measures."""
     X_val, y_val = data[2:4]

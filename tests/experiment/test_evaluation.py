@@ -2,13 +2,11 @@ import math
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.frozen import FrozenEstimator
 
-from skmoe.experiment._evaluation import (
-    SavedProbabilities,
-    Scorer,
-    ensemble_subsets,
-    evaluate_seed,
-)
+from skmoe import MultiExpertVotingClassifier
+from skmoe.experiment._evaluation import Scorer, ensemble_subsets, evaluate_seed
 
 
 def test_every_subset_when_few_a_seeded_sample_when_many():
@@ -22,12 +20,44 @@ def test_every_subset_when_few_a_seeded_sample_when_many():
     assert subsets == ensemble_subsets(names, min_size=2, max_per_size=30, random_state=0)
 
 
-def test_saved_probabilities_replay_rows():
-    proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.7]])
-    single = SavedProbabilities(proba, np.array(["a", "b"])).fit()
-    np.testing.assert_array_equal(single.predict(np.array([[2], [0]])), ["b", "a"])
-    multi = SavedProbabilities(proba, np.array([0, 1]), multilabel=True).fit()
-    np.testing.assert_array_equal(multi.predict(np.array([[2]])), [[1, 1]])
+class _Rows(ClassifierMixin, BaseEstimator):
+    """The oracle: an expert whose X holds row numbers of its saved probabilities."""
+
+    def __init__(self, proba=None, classes=None):
+        self.proba = proba
+        self.classes = classes
+
+    def fit(self, X=None, y=None):
+        self.classes_ = np.asarray(self.classes)
+        return self
+
+    def predict_proba(self, X):
+        return self.proba[np.asarray(X).ravel()]
+
+
+@pytest.mark.parametrize("params", [{}, {"max_experts": 2, "quorum": {"b": 0.7}},
+                                    {"threshold_scope": "expert_class", "objective": "f1"}])
+def test_the_run_tunes_as_the_estimator_does(params):
+    """skmoe run tunes on saved probabilities with no expert to run; the estimator fitted on
+    experts that give the same probabilities decides the same."""
+    rng = np.random.default_rng(1)
+    classes = np.array(["a", "b", "c"])
+    y = rng.integers(0, 3, 150)
+    probas = {name: np.clip(np.eye(3)[y] * skill + rng.random((150, 3)) * 0.8, 0, 1)
+              for name, skill in (("strong", 0.6), ("weak", 0.2), ("scaled", 0.3))}
+    times = {"strong": 0.03, "weak": 0.01, "scaled": 0.02}
+    saved = {name: {"val": p[:100], "test": p[100:], "classes": classes}
+             for name, p in probas.items()}
+    scorer = Scorer(saved, classes[y[:100]], classes[y[100:]], list(classes), params, times)
+    vote = scorer.ensemble(list(probas))
+    experts = [(name, FrozenEstimator(_Rows(p, classes).fit())) for name, p in probas.items()]
+    estimator = MultiExpertVotingClassifier(experts, **params, expert_times=times).fit(
+        np.arange(100)[:, None], classes[y[:100]])
+    assert vote.voters == list(estimator.named_experts_)
+    np.testing.assert_array_equal(vote.tuning.thresholds, estimator.thresholds_)
+    np.testing.assert_array_equal(vote.tuning.weights, estimator.weights_)
+    assert vote.tuning.tuning_kept == estimator.tuning_kept_
+    np.testing.assert_array_equal(vote.predictions, estimator.predict(np.arange(100, 150)[:, None]))
 
 
 @pytest.mark.parametrize("kinds, ensembles", [

@@ -87,9 +87,9 @@ def test_plain_vote_is_the_vote_at_one_half(finished):
     """'Voting' predicts what thresholds 0.5 and equal weights decide on the saved probas."""
     _, result = finished
     seed = result.seeds[0]
-    plain = seed["ensembles"]["Voting"]["model"]
-    np.testing.assert_array_equal(plain.thresholds_, [0.5, 0.5])
-    np.testing.assert_array_equal(plain.weights_, [1, 1])
+    plain = seed["ensembles"]["Voting"]["tuning"]
+    np.testing.assert_array_equal(plain.thresholds, [0.5, 0.5])
+    np.testing.assert_array_equal(plain.weights, [1, 1])
 
 
 def test_ablation_covers_every_subset(finished):
