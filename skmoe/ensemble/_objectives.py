@@ -75,11 +75,6 @@ def confusion_counts(y_true, y_pred):
     return tp, fp, np.count_nonzero(y_true, axis=0)
 
 
-def count_objective_value(term, y_true, y_pred):
-    """Mean over classes of ``term`` for the given indicator matrices."""
-    return float(np.mean(term(*confusion_counts(y_true, y_pred))))
-
-
 # Events x classes up to which _sweep tracks every class's counts densely.
 _DENSE_SWEEP_CELLS = 1 << 16
 

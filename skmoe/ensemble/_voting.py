@@ -15,7 +15,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ..model_selection import stratified_partition
-from ..utils._fit_state import unfitted_on_error
+from ..utils._fit_state import check_frozen_is_fitted, unfitted_on_error
 from ..utils._inputs import check_fit_inputs, take_rows
 from ..utils._labels import require_two_classes, to_indicator
 from ..utils._messages import naming, plain
@@ -727,16 +727,12 @@ def _column_names(expert):
 
 
 def _check_prefit(name, expert):
+    check_frozen_is_fitted(expert, f"Expert {name!r}",
+                           " (frozen experts are never fitted by the ensemble), or pass it "
+                           "unfrozen with cv set to a fraction or a number of folds")
     try:
         check_is_fitted(expert)
     except NotFittedError as exc:
-        if isinstance(expert, FrozenEstimator):
-            raise NotFittedError(
-                f"Expert {name!r} is a FrozenEstimator of an unfitted "
-                f"{type(expert.estimator).__name__}; fit it before freezing it (frozen experts "
-                "are never fitted by the ensemble), or pass it unfrozen with cv set to a "
-                "fraction or a number of folds."
-            ) from exc
         raise NotFittedError(
             f"Expert {name!r} is not fitted, but cv='prefit' needs fitted experts. Fit it first, "
             "or give unfitted experts with cv set to a fraction or a number of folds. Inside "

@@ -83,11 +83,6 @@ def load_proba(folder):
         return {key: data[key] for key in data.files}
 
 
-def load_model(folder):
-    """The fitted expert saved in ``folder``."""
-    return joblib.load(Path(folder) / "model.joblib")
-
-
 def _plain(value):
     """JSON form of numpy scalars and arrays."""
     return value.tolist() if isinstance(value, np.ndarray | np.generic) else str(value)

@@ -4,12 +4,10 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.exceptions import NotFittedError
-from sklearn.frozen import FrozenEstimator
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._fit_state import unfitted_on_error
+from ..utils._fit_state import check_frozen_is_fitted, unfitted_on_error
 from ..utils._inputs import check_fit_inputs, take_rows
 from ..utils._labels import background_column, from_indicator, to_indicator
 from ..utils._messages import naming, plain
@@ -322,14 +320,7 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
 def _fit_stage(name, stage, X, y, params):
     """A fitted clone of the stage (a frozen one as it is); errors name the stage."""
-    if isinstance(stage, FrozenEstimator):
-        try:
-            check_is_fitted(stage.estimator)
-        except NotFittedError as exc:
-            raise NotFittedError(
-                f"The {name} is a FrozenEstimator of an unfitted {type(stage.estimator).__name__}"
-                f"; fit it before freezing it, or pass it unfrozen to train it here."
-            ) from exc
+    check_frozen_is_fitted(stage, f"The {name}", ", or pass it unfrozen to train it here")
     with naming(name):
         return clone(stage).fit(X, y, **params)
 

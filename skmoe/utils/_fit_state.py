@@ -29,3 +29,24 @@ def unfitted_on_error(fit):
             raise
 
     return wrapper
+
+
+def check_frozen_is_fitted(estimator, label, advice):
+    """Refuse a ``FrozenEstimator`` of an unfitted estimator: nothing will ever fit it.
+
+    ``label`` names it in the message (``"Expert 'cnn'"``, ``"The gate"``), ``advice`` says
+    what to do besides fitting it before freezing it.
+    """
+    from sklearn.exceptions import NotFittedError
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.utils.validation import check_is_fitted
+
+    if not isinstance(estimator, FrozenEstimator):
+        return
+    try:
+        check_is_fitted(estimator.estimator)
+    except NotFittedError as exc:
+        raise NotFittedError(
+            f"{label} is a FrozenEstimator of an unfitted {type(estimator.estimator).__name__}; "
+            f"fit it before freezing it{advice}."
+        ) from exc

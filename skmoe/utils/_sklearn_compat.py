@@ -126,6 +126,7 @@ __all__ = [
     "RealNotInt",
     "StrOptions",
     "_BaseComposition",
+    "check_params",
     "fit_router",
     "route_fit_params",
     "require_multi_label",

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from skmoe.ensemble import vote_decision
-from skmoe.ensemble._objectives import COUNT_OBJECTIVES, count_objective_value
+from skmoe.ensemble._objectives import COUNT_OBJECTIVES, confusion_counts
 from skmoe.ensemble._vote_state import _VoteState
 
 
@@ -15,6 +15,11 @@ def random_instance(seed, n_experts, n_samples, n_classes, decimals):
     skill = rng.uniform(0.0, 2.0, size=(n_experts, 1, 1))
     logits = skill * (2 * y - 1) + rng.normal(size=(n_experts, n_samples, n_classes))
     return np.round(1 / (1 + np.exp(-logits)), decimals), y
+
+
+def count_objective_value(term, y_true, y_pred):
+    """The oracle of the objectives: mean over classes of ``term`` of indicator matrices."""
+    return float(np.mean(term(*confusion_counts(y_true, y_pred))))
 
 
 def vote_state(proba, y, thresholds, weights, quorum=0.5, per_class=False,

@@ -4,10 +4,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skmoe.ensemble import _objectives, vote_decision
-from skmoe.ensemble._objectives import COUNT_OBJECTIVES, count_objective_value
+from skmoe.ensemble._objectives import COUNT_OBJECTIVES
 from skmoe.ensemble._steps import _sweep, _SweepSteps
 
-from ._instances import INSTANCES, random_instance, rule_objective, vote_state
+from ._instances import (
+    INSTANCES,
+    count_objective_value,
+    random_instance,
+    rule_objective,
+    vote_state,
+)
 
 
 @settings(max_examples=80, deadline=None)
