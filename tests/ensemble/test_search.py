@@ -6,11 +6,8 @@ from sklearn.metrics import precision_score, recall_score
 
 from skmoe.ensemble import (
     coordinate_search,
-    reaches_quorum,
     vote_decision,
-    weighted_votes,
 )
-from skmoe.ensemble._rule import QUORUM_SLACK
 from skmoe.ensemble._search import vote_objective
 
 from ._instances import (
@@ -94,16 +91,6 @@ def test_callable_objective_follows_the_grid_search():
     by_name = coordinate_search(proba, y, method="grid")
     assert by_callable.score == pytest.approx(by_name.score / 2)
     np.testing.assert_allclose(by_callable.thresholds, by_name.thresholds)
-
-
-def test_votes_and_quorum():
-    """Votes are weighted sums of thresholded probabilities; ties reach the quorum."""
-    proba = np.array([[[0.9, 0.1]], [[0.4, 0.6]]])  # 2 experts, 1 image, 2 classes
-    votes = weighted_votes(proba, [0.5, 0.5], [1.0, 1.0])
-    np.testing.assert_array_equal(votes, [[1.0, 1.0]])
-    np.testing.assert_array_equal(reaches_quorum(votes, 0.5, 2.0), [[True, True]])
-    np.testing.assert_array_equal(reaches_quorum(votes, 0.5 + 10 * QUORUM_SLACK, 2.0),
-                                  [[False, False]])
 
 
 @pytest.mark.parametrize("kwargs, err_msg", [

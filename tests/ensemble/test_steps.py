@@ -3,9 +3,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skmoe.ensemble import _objectives, vote_decision
+from skmoe.ensemble import vote_decision
 from skmoe.ensemble._objectives import COUNT_OBJECTIVES
-from skmoe.ensemble._steps import _sweep, _SweepSteps
+from skmoe.ensemble._steps import _SweepSteps
 
 from ._instances import (
     INSTANCES,
@@ -80,30 +80,6 @@ def test_weight_step_equals_brute_force(instance, quorum, data):
     )
     assert state.score() == pytest.approx(brute, abs=1e-9)
     assert (state.weights >= 0).all() and state.weights.sum() == pytest.approx(n_experts)
-
-
-@pytest.mark.parametrize("dense_cells", [0, 1 << 16])
-@settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 10_000), n_events=st.integers(1, 30), n_classes=st.integers(1, 4))
-def test_sweep_matches_event_by_event_counting(seed, n_events, n_classes, dense_cells):
-    """The vectorised sweep (grouped by class, or dense) gives the objective after every event,
-    as counting one by one does."""
-    _objectives._DENSE_SWEEP_CELLS = dense_cells
-    rng = np.random.default_rng(seed)
-    term = COUNT_OBJECTIVES["precision_recall"]
-    cls = rng.integers(0, n_classes, n_events).astype(np.int16)
-    d_tp, d_fp = rng.integers(-1, 3, n_events), rng.integers(-1, 3, n_events)
-    tp, fp = rng.integers(2, 6, n_classes), rng.integers(2, 6, n_classes)
-    positives = tp + rng.integers(0, 5, n_classes)
-    values = _sweep(term, tp, fp, positives, cls, d_tp, d_fp)
-    expected = [term(tp, fp, positives).mean()]
-    tp, fp = tp.copy(), fp.copy()
-    for c, a, b in zip(cls, d_tp, d_fp):
-        tp[c] += a
-        fp[c] += b
-        expected.append(term(tp, fp, positives).mean())
-    _objectives._DENSE_SWEEP_CELLS = 1 << 16
-    np.testing.assert_allclose(values, expected, atol=1e-12)
 
 
 def _single_label_instance(instance):
