@@ -1,7 +1,7 @@
 """Reading the real datasets' image files: skmoe's reader against PIL, side by side in one run.
 
 skmoe reads a JPEG file with TorchCodec and resizes it with torchvision when TorchCodec is
-installed, and with PIL otherwise (``skmoe.experts._torch_parts.read_image``). For the files
+installed, and with PIL otherwise (``skmoe.experts._decoding.read_image``). For the files
 of NEU-DET, Magnetic-tile and Severstal, at their own size and resized as an expert would see
 them, this prints the files read per second by skmoe's PIL path (decode, convert, bilinear
 resize: how it read every file before TorchCodec) and by its reader, in one process and one
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from skmoe.experts._torch_parts import _jpeg_decoder, _read_with_pil, read_image
+from skmoe.experts._decoding import _jpeg_decoder, _read_with_pil, read_image
 
 # (dataset, files under the data root, channels the expert reads, (height, width) or None)
 CASES = [

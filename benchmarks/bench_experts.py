@@ -54,8 +54,8 @@ from skmoe.experts import (  # noqa: E402
     TorchvisionDetector,
     YOLODetector,
 )
-from skmoe.experts._torch_parts import _jpeg_decoder, read_image  # noqa: E402
-from skmoe.experts._torch_parts import _read_with_pil as read_with_pil  # noqa: E402
+from skmoe.experts._decoding import _jpeg_decoder, read_image  # noqa: E402
+from skmoe.experts._decoding import _read_with_pil as read_with_pil  # noqa: E402
 from skmoe.utils._images import check_image_input  # noqa: E402
 
 FULL = {

@@ -253,8 +253,9 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
         import_optional("torch", needed_by="ImageFeatures")
         from timm.data import resolve_model_data_config
 
+        from ._checkpoints import load_checkpoint
         from ._features_parts import PooledFeatures
-        from ._torch_parts import Preprocess, load_checkpoint
+        from ._torch_parts import Preprocess
 
         if not timm.is_model(self.backbone):
             raise ValueError(f"Unknown timm backbone {self.backbone!r}; see timm.list_models().")

@@ -98,7 +98,7 @@ def start_head_from_probe(network, features, target, *, multilabel, class_weight
 def head_and_backbone_groups(backbone, *, lr, backbone_lr_scale):
     """skorch's ``optimizer__param_groups``: the classifier head at ``lr`` (the default group),
     every other parameter of the backbone at ``lr * backbone_lr_scale``; first match wins."""
-    from ._torch_parts import head_names
+    from ._checkpoints import head_names
 
     head = [(f"backbone.{name}.*", {}) for name in head_names(backbone)]
     return [*head, ("backbone.*", {"lr": lr * backbone_lr_scale})]

@@ -368,7 +368,8 @@ class ImageClassifier(BaseImageExpert):
         timm = import_optional("timm", needed_by="ImageClassifier")
         from timm.data import resolve_model_data_config
 
-        from ._torch_parts import ImageNetwork, Preprocess, load_checkpoint
+        from ._checkpoints import load_checkpoint
+        from ._torch_parts import ImageNetwork, Preprocess
 
         if not timm.is_model(self.backbone):
             close = difflib.get_close_matches(self.backbone, timm.list_models(), n=5)

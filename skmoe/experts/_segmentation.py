@@ -287,8 +287,9 @@ class SegmentationExpert(BaseImageExpert):
         timm = import_optional("timm", needed_by="SegmentationExpert")
         from timm.data import resolve_model_data_config
 
+        from ._checkpoints import load_checkpoint
         from ._segmentation_parts import UNet
-        from ._torch_parts import Preprocess, load_checkpoint
+        from ._torch_parts import Preprocess
 
         if not timm.is_model(self.backbone):
             raise ValueError(f"Unknown timm backbone {self.backbone!r}; see timm.list_models().")

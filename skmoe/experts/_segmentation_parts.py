@@ -12,8 +12,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._decoding import load_image
 from ._inference import predict_in_batches, ready_for_inference
-from ._torch_parts import load_image, record_epoch
+from ._torch_parts import record_epoch
 
 DEFECT_PRIOR = 0.01  # initial pixel probability of every defect class
 

@@ -167,7 +167,7 @@ class TorchvisionDetector(BaseDetector):
         import_optional("torchvision", needed_by="TorchvisionDetector")
         from skorch.history import History
 
-        from .._torch_parts import load_state_dict
+        from .._checkpoints import load_state_dict
         from . import _torchvision_parts as parts
 
         if self.backbone_checkpoint_path is not None:

@@ -14,8 +14,9 @@ from torchvision.models.detection.rpn import RegionProposalNetwork
 from torchvision.ops import sigmoid_focal_loss
 from torchvision.transforms import v2
 
+from .._decoding import load_image
 from .._inference import ready_for_inference
-from .._torch_parts import load_image, record_epoch
+from .._torch_parts import record_epoch
 
 # Detection families whose builders take num_classes, min_size and max_size and whose training
 # needs boxes only (Mask / Keypoint R-CNN need masks, SSD a fixed size).
@@ -68,7 +69,7 @@ def build_timm_model(architecture, backbone, n_classes, *, checkpoint_path, min_
     from timm.data import resolve_model_data_config
     from torchvision.models.detection import FasterRCNN
 
-    from .._torch_parts import load_checkpoint
+    from .._checkpoints import load_checkpoint
 
     if architecture not in TIMM_FAMILIES:
         raise ValueError(f"With backbone={backbone!r}, architecture names the detector family: "

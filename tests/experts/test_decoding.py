@@ -9,8 +9,8 @@ pytest.importorskip("torchvision")
 
 from PIL import Image  # noqa: E402
 
-from skmoe.experts import _torch_parts  # noqa: E402
-from skmoe.experts._torch_parts import read_image  # noqa: E402
+from skmoe.experts import _decoding  # noqa: E402
+from skmoe.experts._decoding import read_image  # noqa: E402
 
 from .._packages import skip_without  # noqa: E402
 
@@ -20,18 +20,18 @@ def jpeg_decoder(request, monkeypatch):
     """Every test below runs with TorchCodec decoding JPEG files, and with PIL alone (as where
     TorchCodec is not installed); the TorchCodec run fails if TorchCodec is not used."""
     if request.param == "PIL":
-        monkeypatch.setattr(_torch_parts, "_jpeg_decoder", lambda: None)
+        monkeypatch.setattr(_decoding, "_jpeg_decoder", lambda: None)
         yield request.param
         return
     skip_without("torchcodec")
-    decode_jpeg, calls = _torch_parts._jpeg_decoder(), []
+    decode_jpeg, calls = _decoding._jpeg_decoder(), []
     assert decode_jpeg is not None, "torchcodec is installed but does not load"
 
     def counted(*args, **kwargs):
         calls.append(args)
         return decode_jpeg(*args, **kwargs)
 
-    monkeypatch.setattr(_torch_parts, "_jpeg_decoder", lambda: counted)
+    monkeypatch.setattr(_decoding, "_jpeg_decoder", lambda: counted)
     yield request.param
     assert calls, "TorchCodec was not used"
 
