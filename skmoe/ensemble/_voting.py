@@ -411,7 +411,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_fold_proba)(name, expert if prefit else clone(expert), X, labels, params,
                                  train, test, self.classes_, self.multilabel_, warm_up,
-                                 keep_fitted=one_split)
+                                 keep_fitted=one_split and not prefit)
             for train, test in splits
             for name, expert, params in zip(names, experts,
                                             [expert_params[name] for name in names])
@@ -428,7 +428,9 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             tuned_rows, expert_proba = tuned_rows[order], expert_proba[:, order]
         if prefit and self.multilabel_:
             _warn_about_multilabel_experts(names, experts, expert_proba, y)
-        if prefit or (one_split and not refit):
+        if prefit:  # the given objects, never copies back from a worker
+            fitted = experts
+        elif one_split and not refit:
             fitted = [fitted for fitted, _, _ in results[:len(names)]]
         else:
             fitted = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(

@@ -556,3 +556,12 @@ def test_saved_ensemble_of_image_experts_predicts_the_same(tmp_path):
     loaded = joblib.load(tmp_path / "ensemble.joblib")
     np.testing.assert_array_equal(loaded.predict_proba(X), ensemble.predict_proba(X))
     np.testing.assert_array_equal(loaded.predict(X), ensemble.predict(X))
+
+
+def test_prefit_experts_vote_as_the_given_objects_in_parallel(data, prefit_experts):
+    """With n_jobs=2 the experts predict in worker processes; the ensemble keeps the objects
+    it was given, not copies sent back."""
+    X_val, y_val = data[2:4]
+    experts = _frozen(prefit_experts)
+    ensemble = MultiExpertVotingClassifier(experts, n_jobs=2).fit(X_val, y_val)
+    assert all(kept is given for kept, (_, given) in zip(ensemble.experts_, experts))
