@@ -63,8 +63,6 @@ class Scorer:
         self.target_names = list(target_names)
         self.ensemble_params = dict(ensemble_params)
         self.seconds_per_image = seconds_per_image
-        self.val_rows = np.arange(len(self.y_val)).reshape(-1, 1)
-        self.test_rows = (len(self.y_val) + np.arange(len(self.y_test))).reshape(-1, 1)
 
     def expert_predictions(self, name):
         """An expert's test predictions, from its saved probabilities."""
