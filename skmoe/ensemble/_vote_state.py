@@ -29,8 +29,10 @@ class _VoteState:
 
     def __init__(self, proba, truth, quorum, thresholds, weights, per_class, objective,
                  single_label=False):
-        # proba (n_experts, n_classes, n_samples) and truth (n_classes, n_samples), class-major.
-        self.proba, self.truth = proba, truth
+        # proba (n_experts, n_classes, n_samples) and truth (n_classes, n_samples), class-major
+        # and contiguous: the in-place updates write through reshaped views of arrays built
+        # from them, which a strided input (a subset of rows) would turn into lost copies.
+        self.proba, self.truth = np.ascontiguousarray(proba), np.ascontiguousarray(truth)
         self.n_experts, self.n_classes, self.n_samples = proba.shape
         self.single_label = single_label
         self.positives = np.count_nonzero(self.truth, axis=1)

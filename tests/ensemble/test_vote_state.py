@@ -48,3 +48,23 @@ def test_a_move_that_falls_short_is_undone():
     # Undone only below both the score before and the expected one: here it stays.
     state.move(state.set_threshold, 0, slice(0, 2), 0.3, expected=0.0)
     assert state.thresholds[0, 0] == 0.3
+
+
+def test_a_subset_of_rows_updates_like_a_copy():
+    """A state built on strided arrays (a subset of samples, as the guard's halves are) keeps
+    its in-place updates: the same score after every step as on contiguous copies."""
+    proba, y = random_instance(3, 3, 60, 3, 2)
+    rows = np.arange(0, 60, 3)
+    class_major = np.ascontiguousarray(proba.transpose(0, 2, 1))
+    truth = np.ascontiguousarray(y.T.astype(bool))
+    from skmoe.ensemble._vote_state import _VoteState
+
+    strided = _VoteState(class_major[:, :, rows], truth[:, rows], 0.5, 0.5, None, False,
+                         "precision_recall")
+    copied = _VoteState(class_major[:, :, rows].copy(), truth[:, rows].copy(), 0.5, 0.5, None,
+                        False, "precision_recall")
+    for k, threshold in [(0, 0.2), (1, 0.8), (2, 0.35), (0, 0.6)]:
+        strided.set_threshold(k, slice(0, 3), threshold)
+        copied.set_threshold(k, slice(0, 3), threshold)
+        assert strided.score() == copied.score()
+        np.testing.assert_array_equal(strided.hits, copied.hits)
