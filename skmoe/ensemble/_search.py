@@ -226,10 +226,8 @@ def search_checked(data, *, quorum, thresholds, weights, learn_thresholds, learn
             rows = np.sort(np.random.default_rng(0).choice(
                 state.n_samples, _SCREEN_SAMPLES, replace=False))
             candidates = [exact(level, weights, name, rows) for level, _, name in levels]
-            full_scores = [_VoteState(proba, truth, quorum, found.thresholds, found.weights,
-                                      per_class_thresholds, objective,
-                                      single_label=single_label).score()
-                           for found in candidates]
+            full_scores = [score_checked(data, found.thresholds, found.weights, quorum=quorum,
+                                         objective=objective) for found in candidates]
             found = candidates[int(np.argmax(np.round(full_scores, DECIMALS)))]
             return exact(found.thresholds, found.weights, f"{found.start} (screened)")
 

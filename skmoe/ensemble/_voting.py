@@ -397,8 +397,9 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             if self.multilabel_:
                 for name, expert in zip(names, experts):
                     require_multi_label(expert, f"expert {name!r}")
-            splits = self._splits(X, y, indicator, split_params)
         labels = indicator if self.multilabel_ else np.asarray(y).ravel()
+        if not prefit:
+            splits = self._splits(X, labels, split_params)
         one_split = len(splits) == 1
         refit = (not one_split) if self.refit == "auto" else self.refit
         if not (prefit or one_split or refit):
@@ -439,9 +440,8 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         return fitted, expert_proba, indicator[tuned_rows], \
             [total / len(tuned_rows) for total in seconds]
 
-    def _splits(self, X, y, indicator, split_params):
+    def _splits(self, X, labels, split_params):
         """(train rows, tuning rows) of every split of unfitted experts."""
-        labels = indicator if self.multilabel_ else np.asarray(y).ravel()
         if not self._cross_validates():  # a fraction held out
             return [stratified_partition(labels, (1 - self.cv, self.cv),
                                          random_state=self.random_state)]
