@@ -1,21 +1,26 @@
-"""What every image expert shares: input checks, device, precision, seeding, tags, ``predict``.
+"""The image-expert template: ``fit`` and ``predict_proba`` with all that every expert shares.
 
 An image expert is a scikit-learn classifier over images whose ``predict_proba`` gives one
-probability per class. A new expert type extends :class:`BaseImageExpert` with its model, its
-training step and its scoring; everything else is here.
+probability per class. A new expert type extends :class:`BaseImageExpert` with two methods,
+``_fit`` (its model and training) and ``_predict_proba`` (its per-image scoring); the input
+checks, ``classes_``, the device and its fallback, seeding, the user's global state, a fit
+that fails leaving nothing half-fitted, pickling, tags and ``predict`` are here.
 """
 
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 
 from ..model_selection import stratified_partition
+from ..utils._fit_state import unfitted_on_error
+from ..utils._global_state import keeps_global_state
 from ..utils._images import check_image_input
 from ..utils._inputs import check_fit_inputs
 from ..utils._labels import predict_from_proba, require_two_classes, to_indicator
 from ..utils._optional import import_optional
-from ..utils._sklearn_compat import Interval
+from ..utils._sklearn_compat import Interval, _fit_context
 
 # Test-time flips by name: the image axes (-1: left-right, -2: up-down) whose mirror images
 # are averaged in.
@@ -23,9 +28,18 @@ FLIP_AXES = {"none": (), "horizontal": (-1,), "both": (-1, -2)}
 
 
 class BaseImageExpert(ClassifierMixin, BaseEstimator):
-    """Base of the image experts (:class:`ImageClassifier`, the detectors).
+    """Base of the image experts: the template their ``fit`` and ``predict_proba`` follow.
 
-    It holds the parameters every expert has, and their meaning is the same in each:
+    A subclass implements
+
+    - ``_fit(self, source, indicator, **fit_params)``: train on the checked images
+      (``source``, an ``ImageSource``: ``source.array`` or ``source.paths``) and the
+      indicator matrix of ``y`` (one column per class of ``classes_``); ``fit_params`` are
+      what its ``fit`` takes beside ``X`` and ``y`` (a detector's ``boxes``);
+    - ``_predict_proba(self, source, device)``: one row of class probabilities per image, on
+      ``device`` (the training device, or the CPU where that was a GPU this machine lacks).
+
+    Everything else comes from here, and means the same in every expert:
 
     Parameters
     ----------
@@ -43,9 +57,11 @@ class BaseImageExpert(ClassifierMixin, BaseEstimator):
     random_state : int or None, default=None
         Seed of torch (weights, augmentation, shuffling) and of the validation split.
     verbose : int, default=0
-        > 0 shows training progress.
+        > 0 prints a line per epoch; >= 2 adds a progress bar over each epoch's batches.
 
-    Subclasses implement ``fit`` (starting with :meth:`_start_fit`) and ``predict_proba``.
+    Attributes listed in ``_networks`` (torch modules) are pickled as CPU copies, so that a
+    model trained on a GPU loads on machines without one. An expert that uses no torch sets
+    ``_uses_torch = False``: it then needs neither torch nor a ``device``.
 
     See Also
     --------
@@ -54,23 +70,19 @@ class BaseImageExpert(ClassifierMixin, BaseEstimator):
 
     Examples
     --------
-    A new expert type writes its model, its training step and its scoring; the checks of ``X``
-    and ``y``, ``classes_``, the device, seeding, tags and ``predict`` come from the base:
+    A new expert type writes its training and its scoring:
 
     >>> import numpy as np
     >>> from skmoe.datasets import make_steel_defects
     >>> from skmoe.experts import BaseImageExpert
     >>> class BrightnessExpert(BaseImageExpert):
     ...     # Scores each class by how close an image's mean brightness is to the class's.
-    ...     def __init__(self, device="cpu", random_state=None):
-    ...         self.device, self.random_state = device, random_state
-    ...     def fit(self, X, y):
-    ...         source, indicator = self._start_fit(X, y)
+    ...     _uses_torch = False
+    ...     def _fit(self, source, indicator):
     ...         brightness = source.array.mean(axis=(1, 2, 3))
     ...         self.means_ = np.array([brightness[column == 1].mean() for column in indicator.T])
-    ...         return self
-    ...     def predict_proba(self, X):
-    ...         brightness = np.asarray(X, dtype=float).reshape(len(X), -1).mean(axis=1)
+    ...     def _predict_proba(self, source, device):
+    ...         brightness = source.array.mean(axis=(1, 2, 3))
     ...         scores = np.exp(-np.abs(brightness[:, None] - self.means_))
     ...         return scores / scores.sum(axis=1, keepdims=True)
     >>> X, y = make_steel_defects(100, image_size=32, random_state=0)
@@ -91,20 +103,74 @@ class BaseImageExpert(ClassifierMixin, BaseEstimator):
     # Experts with a held-out validation part add this constraint.
     _validation_constraint = {"validation_fraction": [Interval(Real, 0, 1, closed="left")]}
 
+    # Torch module attributes, pickled as CPU copies; False: an expert without torch.
+    _networks = ()
+    _uses_torch = True
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    @unfitted_on_error
+    @keeps_global_state
+    def fit(self, X, y, **fit_params):
+        """Train the expert.
+
+        Parameters
+        ----------
+        X : array of images or sequence of image paths
+            Arrays: (n, H, W) or (n, H, W, C), uint8 or floats in [0, 1].
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Labels, or an indicator matrix (multi-label); they fix ``classes_``.
+        **fit_params
+            What the expert type learns from besides labels (a detector's ``boxes``, a
+            segmenter's ``masks``).
+
+        Returns
+        -------
+        self
+        """
+        source, indicator = self._start_fit(X, y)
+        self._fit(source, indicator, **fit_params)
+        return self
+
+    @keeps_global_state
+    def predict_proba(self, X):
+        """Probability of each class of ``classes_`` for every image.
+
+        Parameters
+        ----------
+        X : array of images or sequence of image paths
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        source = check_image_input(X)
+        return self._predict_proba(source, self._prediction_device())
+
     def _start_fit(self, X, y):
         """Checks and state every fit begins with; returns the images and the indicator of y.
 
-        Sets ``classes_``, ``multilabel_`` and ``device_``, and seeds torch.
+        Sets ``classes_``, ``multilabel_`` and, for a torch expert, ``device_``, and seeds
+        torch.
         """
-        torch = import_optional("torch", needed_by=type(self).__name__)
         check_fit_inputs(self, X, y)
         source = check_image_input(X)
         indicator, self.classes_, self.multilabel_ = to_indicator(y)
         require_two_classes(self.classes_, needed_by=type(self).__name__)
-        self.device_ = resolve_device(self.device)
-        if self.random_state is not None:
-            torch.manual_seed(self.random_state)
+        if self._uses_torch:
+            torch = import_optional("torch", needed_by=type(self).__name__)
+            self.device_ = resolve_device(self.device)
+            if self.random_state is not None:
+                torch.manual_seed(self.random_state)
         return source, indicator
+
+    def _prediction_device(self):
+        """The device a torch expert predicts on: where it trained, or the CPU where that was
+        a GPU this machine lacks; None for an expert without torch."""
+        if not self._uses_torch:
+            return None
+        import_optional("torch", needed_by=type(self).__name__)  # a clear error without it
+        return inference_device(self.device_)
 
     def _autocast(self, device):
         """Whether to run in bf16 autocast on ``device``: asked for, and a GPU."""
@@ -141,6 +207,12 @@ class BaseImageExpert(ClassifierMixin, BaseEstimator):
         """
         return predict_from_proba(self.predict_proba(X), self.classes_,
                                   multilabel=self.multilabel_)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        for attribute in self._networks:
+            network_pickled_on_cpu(state, attribute)
+        return state
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

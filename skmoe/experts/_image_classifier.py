@@ -2,20 +2,14 @@
 
 import difflib
 import os
-import re
-import sys
 from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from ..utils._fit_state import unfitted_on_error
-from ..utils._global_state import keeps_global_state
-from ..utils._images import check_image_input
 from ..utils._optional import import_optional
-from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
-from ._base import FLIP_AXES, BaseImageExpert, image_shape, inference_device
+from ..utils._sklearn_compat import Interval, StrOptions
+from ._base import FLIP_AXES, BaseImageExpert, image_shape
 
 
 class ImageClassifier(BaseImageExpert):
@@ -232,26 +226,13 @@ class ImageClassifier(BaseImageExpert):
         self.random_state = random_state
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @unfitted_on_error
-    @keeps_global_state
-    def fit(self, X, y):
-        """Train the network.
-
-        Parameters
-        ----------
-        X : array of images or sequence of image paths
-        y : array-like of shape (n_samples,) or (n_samples, n_classes)
-
-        Returns
-        -------
-        self : ImageClassifier
-        """
+    def _fit(self, source, indicator):
         torch = import_optional("torch", needed_by="ImageClassifier")
         skorch = import_optional("skorch", needed_by="ImageClassifier")
         from skorch.helper import predefined_split
 
-        source, indicator = self._start_fit(X, y)
+        from ._expert_net import shared_callbacks, training_arguments
+
         self.n_channels_ = self._channels(source)
         target = indicator.astype(np.float32) if self.multilabel_ else indicator.argmax(axis=1)
         train, val = self._validation_split(indicator)
@@ -277,38 +258,21 @@ class ImageClassifier(BaseImageExpert):
             dataset=dataset,
             train_split=(predefined_split(self._batches(source, val, target[val]))
                          if len(val) else None),
-            callbacks=self._callbacks(skorch),
-            iterator_train__shuffle=True,
-            iterator_train__num_workers=self.num_workers,
-            iterator_train__pin_memory=on_gpu,
+            callbacks=self._callbacks(skorch) + shared_callbacks(self.verbose),
             # Validation and prediction read whole batches (ImageBatches).
             iterator_valid__batch_size=None,
             iterator_valid__num_workers=self.num_workers,
             iterator_valid__pin_memory=on_gpu and self.num_workers > 0,
-            device=self.device_,
-            verbose=self.verbose,
-            # skorch calls a sink other than print whatever verbose is: only when asked.
-            callbacks__print_log__sink=_print_epoch_line if self.verbose else print,
+            # Shuffled by torch's global generator, which fit seeds (as ever: the same seed
+            # trains the same network as before the shared loop).
+            **training_arguments(self, verbose=self.verbose, seeded_shuffle=False),
         )
         self.net_.fit(train, target[train])
         if not self.keep_training_state:
             _drop_training_state(self.net_)
-        return self
 
-    @keeps_global_state
-    def predict_proba(self, X):
-        """Class probabilities: softmax (single-label) or per-class sigmoid (multi-label).
-
-        Parameters
-        ----------
-        X : array of images or sequence of image paths
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        source = check_image_input(X)
+    def _predict_proba(self, source, device):
+        """Class probabilities: softmax (single-label) or per-class sigmoid (multi-label)."""
         if source.n_channels is not None and source.n_channels not in (1, 3):
             raise ValueError(f"X has {source.n_channels} channels; give 1 or 3.")
         if source.n_channels is not None and source.n_channels != self.n_channels_ \
@@ -318,7 +282,6 @@ class ImageClassifier(BaseImageExpert):
                 f"{self.n_channels_}. Convert the images, or refit with in_chans="
                 f"{source.n_channels}."
             )
-        device = inference_device(self.device_)
         return _predict_proba(self._inference_network(device),
                               self._batches(source, np.arange(len(source))), device=device,
                               num_workers=self.num_workers, multilabel=self.multilabel_,
@@ -462,12 +425,9 @@ class ImageClassifier(BaseImageExpert):
             callbacks.append(balanced_validation_score(self.multilabel_))
             callbacks.append(EarlyStoppingAfter(patience=self.patience,
                                                 min_epochs=self.min_epochs))
-        if self.verbose >= 2:
-            callbacks.append(skorch.callbacks.ProgressBar())
         return callbacks
 
 
-_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
 _OFFLINE_MESSAGE = (
     "Pretrained weights for {backbone!r} could not be downloaded (no internet, or "
     "HF_HUB_OFFLINE is set). Pass checkpoint_path='path/to/weights.pth' (a local state dict) "
@@ -498,13 +458,6 @@ def _dataset(X, y=None, *, source, shape, n_channels):
     from ._torch_parts import ImageDataset
 
     return ImageDataset(X, y, source=source, shape=shape, n_channels=n_channels)
-
-
-def _print_epoch_line(text):
-    """skorch's epoch table, without its colour codes where output goes to a file or pipe."""
-    if not sys.stdout.isatty():
-        text = _ANSI_CODE.sub("", text)
-    print(text, flush=True)
 
 
 def _validation_accuracy(net, X, y):

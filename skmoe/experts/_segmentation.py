@@ -1,19 +1,16 @@
 """SegmentationExpert: a U-Net on a timm encoder, trained on defect masks, scored per image."""
 
 import os
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from ..utils._fit_state import unfitted_on_error
-from ..utils._global_state import keeps_global_state
-from ..utils._images import check_image_input, source_sizes
-from ..utils._labels import background_column
+from ..utils._images import source_sizes
+from ..utils._labels import background_column, defect_columns, with_background_column
+from ..utils._messages import warn_at_caller
 from ..utils._optional import import_optional
-from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
-from ._base import BaseImageExpert, image_shape, inference_device, network_pickled_on_cpu
+from ..utils._sklearn_compat import Interval, StrOptions
+from ._base import BaseImageExpert, image_shape
 
 # More marked channels than this share naming a class their image's label lacks means the
 # channels most likely follow another order than classes_ (as for a detector's boxes).
@@ -74,7 +71,7 @@ class SegmentationExpert(BaseImageExpert):
     device, mixed_precision, num_workers, random_state
         As in :class:`~skmoe.experts.BaseImageExpert`.
     verbose : int, default=0
-        > 0 prints one line per epoch (loss, learning rate, seconds).
+        > 0 prints a line per epoch (loss, learning rate, seconds); >= 2 adds a progress bar.
 
     Attributes
     ----------
@@ -155,9 +152,8 @@ class SegmentationExpert(BaseImageExpert):
         self.random_state = random_state
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @unfitted_on_error
-    @keeps_global_state
+    _networks = ("network_",)
+
     def fit(self, X, y, masks=None):
         """Train the network on the defect masks of the images.
 
@@ -173,83 +169,42 @@ class SegmentationExpert(BaseImageExpert):
         -------
         self
         """
-        torch = import_optional("torch", needed_by="SegmentationExpert")
-        from skorch.history import History
+        return super().fit(X, y, masks=masks)
 
+    def _fit(self, source, indicator, masks):
         from . import _segmentation_parts as parts
 
-        source, indicator = self._start_fit(X, y)
         shape = image_shape(self.image_size)
         self.n_channels_ = self.in_chans or source.n_channels or 3
         masks = check_masks(masks, source_sizes(source), len(self.classes_))
         self.background_index_ = self._background_index(masks, indicator)
         defect_columns = self._defect_columns()
         self._check_masks_against_labels(masks, indicator, defect_columns)
-        network = self._build_network(shape, len(defect_columns))
-        loader = torch.utils.data.DataLoader(
-            parts.MaskDataset(source, masks, shape=shape, n_channels=self.n_channels_,
-                              channels=defect_columns),
-            batch_size=self.batch_size, shuffle=True, num_workers=self.num_workers,
-            pin_memory=self.device_.startswith("cuda"),
-            generator=None if self.random_state is None
-            else torch.Generator().manual_seed(self.random_state),
-        )
-        self.history_ = History()
-        parts.train(network, loader, device=self.device_, lr=self.lr,
-                    weight_decay=self.weight_decay, max_epochs=self.max_epochs,
-                    augment=self.augment, history=self.history_, on_epoch=self._report_epoch)
-        self.network_ = network
-        return self
+        dataset = parts.MaskDataset(source, masks, shape=shape, n_channels=self.n_channels_,
+                                    channels=defect_columns)
+        self.network_, self.history_ = parts.train(
+            self._build_network(shape, len(defect_columns)), dataset, expert=self,
+            lr=self.lr, weight_decay=self.weight_decay, max_epochs=self.max_epochs,
+            batch_size=self.batch_size, augment=self.augment)
 
-    @keeps_global_state
-    def predict_proba(self, X):
-        """Per class, the image's score from its pixel probabilities (see ``pixel_score``).
-
-        The defect-free column, when there is one, is one minus the highest defect score.
-
-        Parameters
-        ----------
-        X : array of images or sequence of image paths
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns are independent scores, not a distribution over classes.
-        """
-        check_is_fitted(self)
-        import_optional("torch", needed_by="SegmentationExpert")  # a clear error without it
+    def _predict_proba(self, source, device):
+        """Per class, the image's score from its pixel probabilities (see ``pixel_score``);
+        the defect-free column, when there is one, is one minus the highest defect score.
+        Columns are independent scores, not a distribution over classes."""
         from . import _segmentation_parts as parts
         from ._torch_parts import ImageBatches
 
-        source = check_image_input(X)
-        device = inference_device(self.device_)
         batches = ImageBatches(np.arange(len(source)), source=source,
                                shape=image_shape(self.image_size), n_channels=self.n_channels_,
                                batch_size=self.batch_size)
         scores = parts.image_scores(self.network_, batches, device=device,
                                     num_workers=self.num_workers, pixel_score=self.pixel_score)
-        proba = np.zeros((len(source), len(self.classes_)))
-        proba[:, self._defect_columns()] = scores
-        if self.background_index_ is not None:
-            proba[:, self.background_index_] = 1.0 - scores.max(axis=1)
-        return proba
-
-    def _report_epoch(self, row):
-        """One plain line per epoch with ``verbose`` (no control codes: fit for log files)."""
-        if self.verbose:
-            print(f"  epoch {row['epoch']:3d}  train_loss {row['train_loss']:.4f}  "
-                  f"lr {row['lr']:.5f}  {row['dur']:.1f} s", flush=True)
-
-    def __getstate__(self):
-        return network_pickled_on_cpu(super().__getstate__(), "network_")
+        return with_background_column(scores, len(self.classes_), self.background_index_)
 
     # --- building blocks -------------------------------------------------------------------
 
     def _defect_columns(self):
-        columns = np.arange(len(self.classes_))
-        return columns if self.background_index_ is None else \
-            np.delete(columns, self.background_index_)
-
+        return defect_columns(len(self.classes_), self.background_index_)
     def _check_masks_against_labels(self, masks, indicator, defect_columns):
         """Refuse masks without a defect pixel; warn when they disagree with the labels."""
         marked = np.array([m.reshape(len(self.classes_), -1).any(axis=1) for m in masks])
@@ -259,11 +214,11 @@ class SegmentationExpert(BaseImageExpert):
                              "masks were loaded (e.g. return_masks=True) and are not all empty.")
         disagreeing = (indicator[marked] == 0).mean()
         if disagreeing > MISMATCH_WARNING_SHARE:
-            warnings.warn(
+            warn_at_caller(
                 f"{disagreeing:.0%} of the marked mask channels are classes their image's label "
                 f"does not have. Mask channels must follow classes_ {self.classes_.tolist()} "
                 "(the sorted labels of 1-D y): reorder the channels of masks made in another "
-                "class order.", UserWarning, stacklevel=3)
+                "class order.")
 
     def _background_index(self, masks, indicator):
         """Column of the defect-free class: given, or ("auto") the one class whose channel is

@@ -5,7 +5,7 @@ torch.
 """
 
 import math
-import time
+from functools import partial
 
 import numpy as np
 import torch
@@ -13,8 +13,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._decoding import load_image
+from ._expert_net import train_expert_net
 from ._inference import predict_in_batches, ready_for_inference
-from ._torch_parts import record_epoch
 
 DEFECT_PRIOR = 0.01  # initial pixel probability of every defect class
 
@@ -131,42 +131,31 @@ def flip_pairs(images, masks):
     return images, masks
 
 
-def train(network, loader, *, device, lr, weight_decay, max_epochs, augment, history,
-          on_epoch):
-    """AdamW with cosine annealing of the rate over every step.
+class SegmentationLoss(nn.Module):
+    """:func:`segmentation_loss` as the criterion of a skorch net."""
+
+    def forward(self, logits, masks):
+        return segmentation_loss(logits, masks)
+
+
+def train(network, dataset, *, expert, lr, weight_decay, max_epochs, batch_size, augment):
+    """AdamW with cosine annealing of the rate over every step, through the experts' skorch
+    loop; returns (network, history).
 
     Adam, not SGD: the decoder starts from random weights and the defect pixels are rare, so
     the loss's gradients are tiny and uneven across layers. On Magnetic-tile with an ImageNet
     encoder, SGD at lr 0.01 (160 px, 6 epochs) called every tile defect-free; AdamW at 0.001
     (128 px, 6 epochs) reached 0.31 test macro F1.
-
-    Every epoch adds a row to ``history`` (a skorch History: epoch, train_loss, lr, dur), as
-    the other experts' training does, then calls ``on_epoch(row)``.
     """
-    params = [p for p in network.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer,
-                                                           T_max=max_epochs * len(loader))
-    network.to(device).train()
-    for epoch in range(max_epochs):
-        start, total = time.perf_counter(), 0.0
-        for images, masks in loader:
-            images = images.to(device, non_blocking=True)
-            masks = masks.to(device, non_blocking=True)
-            if augment:
-                images, masks = flip_pairs(images, masks)
-            loss = segmentation_loss(network(images), masks)
-            if not torch.isfinite(loss):
-                raise FloatingPointError("The segmentation loss became infinite or NaN; "
-                                         "lower lr.")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            total += float(loss.detach())
-        record_epoch(history, epoch + 1, loss=total / len(loader),
-                     lr=optimizer.param_groups[0]["lr"], seconds=time.perf_counter() - start)
-        on_epoch(history[-1])
+    steps = max_epochs * math.ceil(len(dataset) / batch_size)
+    return train_expert_net(
+        network, dataset, expert=expert, criterion=SegmentationLoss,
+        optimizer=torch.optim.AdamW, optimizer__weight_decay=weight_decay, lr=lr,
+        max_epochs=max_epochs, batch_size=batch_size,
+        scheduler=partial(torch.optim.lr_scheduler.CosineAnnealingLR, T_max=steps),
+        batch_transform=flip_pairs if augment else None,
+        divergence_advice="lower lr.",
+    )
 
 
 def image_scores(network, batches, *, device, num_workers, pixel_score):

@@ -163,13 +163,3 @@ class ImageNetwork(nn.Module):
             else:
                 output = self.backbone(x)
         return output.float()
-
-
-def record_epoch(history, epoch, *, loss, lr, seconds):
-    """One epoch's row of a training ``history`` (a skorch History), in the columns every
-    expert's history shares: epoch (from 1), train_loss, lr, dur."""
-    history.new_epoch()
-    history.record("epoch", epoch)
-    history.record("train_loss", loss)
-    history.record("lr", lr)
-    history.record("dur", seconds)

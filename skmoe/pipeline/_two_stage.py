@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils._fit_state import check_frozen_is_fitted, unfitted_on_error
 from ..utils._inputs import check_fit_inputs, take_rows
-from ..utils._labels import background_column, from_indicator, to_indicator
+from ..utils._labels import background_column, defect_columns, from_indicator, to_indicator
 from ..utils._messages import naming, plain
 from ..utils._proba import predict_class_proba
 from ..utils._sklearn_compat import (
@@ -199,10 +199,7 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             ) from exc
 
     def _defect_columns(self):
-        columns = np.arange(len(self.classes_))
-        if self.background_index_ is None:
-            return columns
-        return np.delete(columns, self.background_index_)
+        return defect_columns(len(self.classes_), self.background_index_)
 
     def _check_classifier_classes(self):
         """Map the classifier's output columns to the defect classes, or raise."""

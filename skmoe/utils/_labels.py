@@ -127,6 +127,23 @@ def background_column(classes, background_class, *, multilabel):
     return int(matches[0])
 
 
+def defect_columns(n_classes, background_index):
+    """Columns of the defect classes: all of ``n_classes`` but the defect-free one, if any."""
+    columns = np.arange(n_classes)
+    return columns if background_index is None else np.delete(columns, background_index)
+
+
+def with_background_column(defect_scores, n_classes, background_index):
+    """Scores of all ``n_classes`` from those of the defect classes (in column order): the
+    defect-free column, when there is one, is one minus the highest defect score, the
+    probability that the image shows no defect."""
+    scores = np.zeros((len(defect_scores), n_classes))
+    scores[:, defect_columns(n_classes, background_index)] = defect_scores
+    if background_index is not None:
+        scores[:, background_index] = 1.0 - np.max(defect_scores, axis=1, initial=0.0)
+    return scores
+
+
 def check_probabilities(proba, *, name="probabilities"):
     """Raise a ValueError unless ``proba`` is finite and inside [0, 1].
 

@@ -1,12 +1,29 @@
 """Error messages that show plain values and name the part that failed."""
 
+import os
 import re
+import sys
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
 
 # Characters of an inner error kept in the message that names the failing part.
 _MAX_MESSAGE = 600
+
+
+def warn_at_caller(message, category=UserWarning):
+    """``warnings.warn`` pointing at the user's line: the first frame outside skmoe and the
+    scikit-learn decorators around its methods (``_fit_context``), however deep the call."""
+    import sklearn.base
+
+    inside = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+              os.path.abspath(sklearn.base.__file__))
+    frame, level = sys._getframe(1), 2  # stacklevel 2: the caller of this function
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+            inside):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def plain(value):

@@ -2,21 +2,20 @@
 
 A detector trains on boxes and becomes an image-level expert by taking, per class, the highest
 confidence of its boxes in the image (0 when it finds none). The back-ends (ultralytics,
-torchvision) implement only ``_train`` and ``_detect``.
+torchvision) implement only ``_train`` and ``_detect``; the rest of the image-expert template
+(:class:`~skmoe.experts.BaseImageExpert`) is shared.
 """
 
-import warnings
 from numbers import Real
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ...utils._fit_state import unfitted_on_error
 from ...utils._global_state import keeps_global_state
 from ...utils._images import check_image_input, source_sizes, take_images
-from ...utils._labels import background_column
-from ...utils._messages import plain
-from ...utils._sklearn_compat import Interval, StrOptions, _fit_context
+from ...utils._labels import background_column, defect_columns, with_background_column
+from ...utils._messages import plain, warn_at_caller
+from ...utils._sklearn_compat import Interval, StrOptions
 from .._base import BaseImageExpert
 from ._boxes import check_boxes, max_confidence_per_class, stack_per_image
 
@@ -35,8 +34,8 @@ class BaseDetector(BaseImageExpert):
 
     Subclasses implement ``_train(source, boxes, sizes, indicator)`` (boxes as checked (m_i, 5)
     arrays, sizes the (height, width) of every image, indicator the images' labels) and
-    ``_detect(source)`` (one (m_i, 6) array per image, same class indexing, coordinates in the
-    image's pixels).
+    ``_detect(source, device)`` (one (m_i, 6) array per image, same class indexing,
+    coordinates in the image's pixels).
 
     See Also
     --------
@@ -56,7 +55,7 @@ class BaseDetector(BaseImageExpert):
     ...         self.min_score, self.device, self.random_state = min_score, device, random_state
     ...     def _train(self, source, boxes, sizes, indicator):
     ...         self.dark_class_ = 2  # a real model learns from the boxes
-    ...     def _detect(self, source):
+    ...     def _detect(self, source, device):
     ...         found = []
     ...         for image in source.array[..., 0]:
     ...             rows, cols = np.nonzero(image < self.level)
@@ -77,9 +76,6 @@ class BaseDetector(BaseImageExpert):
         "min_score": [Interval(Real, 0, 1, closed="left")],
     }
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @unfitted_on_error
-    @keeps_global_state
     def fit(self, X, y, boxes=None):
         """Train the detector on the boxes of the images.
 
@@ -97,7 +93,9 @@ class BaseDetector(BaseImageExpert):
         -------
         self
         """
-        source, indicator = self._start_fit(X, y)
+        return super().fit(X, y, boxes=boxes)
+
+    def _fit(self, source, indicator, boxes):
         sizes = source_sizes(source)  # reads every header of a path input: once, here
         boxes = check_boxes(boxes, sizes, len(self.classes_),
                             checked_by=f"{type(self).__name__}.fit")
@@ -105,7 +103,6 @@ class BaseDetector(BaseImageExpert):
         rows = self._training_rows(indicator, boxes)
         self._train(take_images(source, rows), [boxes[i] for i in rows], sizes[rows],
                     indicator[rows])
-        return self
 
     @keeps_global_state
     def predict_boxes(self, X):
@@ -124,32 +121,23 @@ class BaseDetector(BaseImageExpert):
             defect-free class).
         """
         check_is_fitted(self)
-        detections = self._detect(check_image_input(X))
+        return self._boxes(check_image_input(X), self._prediction_device())
+
+    def _predict_proba(self, source, device):
+        """Per class, the highest confidence of its boxes in the image (0 when none); the
+        defect-free column (``background_class``), when there is one, is one minus the highest
+        defect score. Columns are independent scores, not a distribution over classes."""
+        scores = max_confidence_per_class(self._boxes(source, device), len(self.classes_))
+        columns = defect_columns(len(self.classes_), self.background_index_)
+        return with_background_column(scores[:, columns], len(self.classes_),
+                                      self.background_index_)
+
+    def _boxes(self, source, device):
+        detections = self._detect(source, device)
         if self.background_index_ is None:
             return detections
         # The network has an output for the defect-free class that no box ever trained.
         return [found[found[:, 0] != self.background_index_] for found in detections]
-
-    def predict_proba(self, X):
-        """Per class, the highest confidence of its boxes in the image (0 when none).
-
-        The defect-free column (``background_class``), when there is one, is one minus the
-        highest defect score: the probability that the image shows no defect.
-
-        Parameters
-        ----------
-        X : array of images or sequence of image paths
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns are independent scores, not a distribution over classes.
-        """
-        scores = max_confidence_per_class(self.predict_boxes(X), len(self.classes_))
-        if self.background_index_ is not None:
-            defects = np.delete(scores, self.background_index_, axis=1)
-            scores[:, self.background_index_] = 1.0 - defects.max(axis=1)
-        return scores
 
     # --- fit helpers -----------------------------------------------------------------------
 
@@ -180,39 +168,34 @@ class BaseDetector(BaseImageExpert):
         if self.background_index_ is not None and (columns == self.background_index_).any():
             raise ValueError(f"Boxes of the defect-free class {plain(self.background_class)!r}: a "
                              "defect-free image has no boxes; check the class indices.")
-        defect_columns = np.arange(len(self.classes_))
-        if self.background_index_ is not None:
-            defect_columns = np.delete(defect_columns, self.background_index_)
-
+        defects = defect_columns(len(self.classes_), self.background_index_)
         n_boxes = np.array([len(b) for b in boxes])
-        labelled_defective = indicator[:, defect_columns].any(axis=1)
+        labelled_defective = indicator[:, defects].any(axis=1)
         unboxed = labelled_defective & (n_boxes == 0)
         boxed_clean = ~labelled_defective & (n_boxes > 0)
         if self.background_index_ is not None and boxed_clean.any():
-            warnings.warn(
+            warn_at_caller(
                 f"{boxed_clean.sum()} of {len(boxes)} images labelled defect-free "
                 f"({plain(self.background_class)!r}) have boxes (e.g. image "
                 f"{np.flatnonzero(boxed_clean)[0]}); the detector learns those boxes as defects. "
-                "Check the labels, or give those images empty box arrays.", UserWarning,
-                stacklevel=4)
+                "Check the labels, or give those images empty box arrays.")
         if unboxed.any():
-            warnings.warn(
+            warn_at_caller(
                 f"{unboxed.sum()} of {len(boxes)} images have defect labels but no boxes (e.g. "
                 f"image {np.flatnonzero(unboxed)[0]}); they are left out of the detector's "
-                "training, where they would count as defect-free.", UserWarning, stacklevel=4)
+                "training, where they would count as defect-free.")
         disagreeing = (indicator[image, columns] == 0).mean()
         if disagreeing > _MISMATCH_WARNING_SHARE:
-            warnings.warn(
+            warn_at_caller(
                 f"{disagreeing:.0%} of the boxes name a class their image's label does not "
                 f"have. Box class indices must be columns of classes_ {self.classes_.tolist()}"
                 " (the sorted labels of 1-D y): renumber the boxes of a dataset whose class "
-                "order differs.", UserWarning, stacklevel=4)
-        missing = np.setdiff1d(defect_columns, columns)
+                "order differs.")
+        missing = np.setdiff1d(defects, columns)
         if len(missing):
             hint = ("" if self.background_index_ is not None else
                     " If one of them is the defect-free class, pass background_class=<its label>.")
-            warnings.warn(
+            warn_at_caller(
                 f"Classes {self.classes_[missing].tolist()} have no boxes in the training data: "
-                f"the detector cannot learn them and scores them 0.{hint}", UserWarning,
-                stacklevel=4)
+                f"the detector cannot learn them and scores them 0.{hint}")
         return np.flatnonzero(~unboxed)

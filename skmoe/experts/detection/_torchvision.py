@@ -5,11 +5,8 @@ import os
 from numbers import Integral, Real
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from ...utils._optional import import_optional
 from ...utils._sklearn_compat import Interval
-from .._base import inference_device, network_pickled_on_cpu
 from ._base import BaseDetector
 
 
@@ -73,7 +70,7 @@ class TorchvisionDetector(BaseDetector):
     device, mixed_precision, num_workers, random_state
         As in :class:`~skmoe.experts.BaseImageExpert`.
     verbose : int, default=0
-        > 0 shows a progress bar over epochs.
+        > 0 prints a line per epoch (loss, learning rate, seconds); >= 2 adds a progress bar.
 
     Attributes
     ----------
@@ -114,6 +111,8 @@ class TorchvisionDetector(BaseDetector):
         "augment": ["boolean"],
         "rpn_focal_loss": ["boolean"],
     }
+
+    _networks = ("network_",)
 
     def __init__(
         self,
@@ -163,9 +162,7 @@ class TorchvisionDetector(BaseDetector):
         self.verbose = verbose
 
     def _train(self, source, boxes, sizes, indicator):
-        torch = import_optional("torch", needed_by="TorchvisionDetector")
         import_optional("torchvision", needed_by="TorchvisionDetector")
-        from skorch.history import History
 
         from .._checkpoints import load_state_dict
         from . import _torchvision_parts as parts
@@ -192,26 +189,15 @@ class TorchvisionDetector(BaseDetector):
             load_state_dict(network, self.checkpoint_path)
         if self.rpn_focal_loss:
             parts.use_focal_rpn(network)
-        loader = torch.utils.data.DataLoader(
-            parts.DetectionDataset(source, boxes, augment=self.augment),
-            batch_size=self.batch_size, shuffle=True, collate_fn=parts.collate,
-            num_workers=self.num_workers, pin_memory=self.device_.startswith("cuda"),
-            generator=None if self.random_state is None
-            else torch.Generator().manual_seed(self.random_state),
-        )
-        self.history_ = History()
-        parts.train(network, loader, device=self.device_, lr=self.lr,
-                    weight_decay=self.weight_decay, max_epochs=self.max_epochs,
-                    mixed_precision=self._autocast(self.device_), history=self.history_,
-                    progress=self._progress)
-        self.network_ = network
-        return self
+        self.network_, self.history_ = parts.train(
+            network, parts.DetectionDataset(source, boxes, augment=self.augment), expert=self,
+            lr=self.lr, weight_decay=self.weight_decay, max_epochs=self.max_epochs,
+            batch_size=self.batch_size, mixed_precision=self._autocast(self.device_))
 
-    def _detect(self, source):
+    def _detect(self, source, device):
         torch = import_optional("torch", needed_by="TorchvisionDetector")
         from . import _torchvision_parts as parts
 
-        device = inference_device(self.device_)
         parts.set_score_threshold(self.network_, self.min_score)
         loader = torch.utils.data.DataLoader(
             parts.DetectionDataset(source), batch_size=self.batch_size,
@@ -222,8 +208,4 @@ class TorchvisionDetector(BaseDetector):
                                   mixed_precision=self._autocast(device))
         return [found[found[:, 5] >= self.min_score] for found in detections]
 
-    def _progress(self, epochs):
-        return tqdm(epochs, desc=f"{type(self).__name__} epochs", disable=not self.verbose)
 
-    def __getstate__(self):
-        return network_pickled_on_cpu(super().__getstate__(), "network_")

@@ -4,7 +4,8 @@ Imported only when a TorchvisionDetector fits or predicts, so ``import skmoe`` s
 torch.
 """
 
-import time
+import math
+from functools import partial
 
 import numpy as np
 import torch
@@ -15,8 +16,8 @@ from torchvision.ops import sigmoid_focal_loss
 from torchvision.transforms import v2
 
 from .._decoding import load_image
+from .._expert_net import SummedLosses, train_expert_net
 from .._inference import ready_for_inference
-from .._torch_parts import record_epoch
 
 # Detection families whose builders take num_classes, min_size and max_size and whose training
 # needs boxes only (Mask / Keypoint R-CNN need masks, SSD a fixed size).
@@ -235,51 +236,36 @@ def _window_around(boxes, min_share=0.6):
     return y1, x1, y2 - y1, x2 - x1
 
 
-def train(model, loader, *, device, lr, weight_decay, max_epochs, mixed_precision, history,
-          progress):
-    """SGD with momentum 0.9, a linear warm-up, and torchvision's step decay at 2/3 and 11/12.
-
-    Every epoch adds a row to ``history`` (a skorch History: epoch, train_loss, lr, dur), as
-    the CNN expert's training does; ``progress`` wraps the range of epochs (a tqdm bar, which
-    shows the last epoch's loss).
+def train(model, dataset, *, expert, lr, weight_decay, max_epochs, batch_size,
+          mixed_precision):
+    """SGD with momentum 0.9, a linear warm-up, and torchvision's step decay at 2/3 and 11/12,
+    gradients clipped at norm 10, through the experts' skorch loop; returns (model, history).
     """
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
-    scheduler = _warmup_then_step_decay(optimizer, steps=max_epochs * len(loader),
-                                        warmup=min(500, len(loader)))
-    model.to(device).train()
-    epochs = progress(range(max_epochs))
-    for epoch in epochs:
-        start, total = time.perf_counter(), 0.0
-        for images, targets in loader:
-            images = [im.to(device, non_blocking=True).float() / 255 for im in images]
-            targets = [{k: v.to(device) for k, v in t.items()} for t in targets]
-            with torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16,
-                                enabled=mixed_precision):
-                loss = sum(model(images, targets).values())
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    "The detector's training loss became infinite or NaN; lower lr (and check "
-                    "that the boxes are in pixels, not normalised)."
-                )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, max_norm=10.0)
-            optimizer.step()
-            scheduler.step()
-            total += float(loss.detach())
-        record_epoch(history, epoch + 1, loss=total / len(loader),
-                     lr=optimizer.param_groups[0]["lr"], seconds=time.perf_counter() - start)
-        epochs.set_postfix(loss=f"{history[-1, 'train_loss']:.4f}")
+    steps_per_epoch = math.ceil(len(dataset) / batch_size)
+    return train_expert_net(
+        model, dataset, expert=expert, criterion=SummedLosses, optimizer=torch.optim.SGD,
+        optimizer__momentum=0.9, optimizer__weight_decay=weight_decay, lr=lr,
+        max_epochs=max_epochs, batch_size=batch_size, collate_fn=collate,
+        scheduler=partial(warmup_then_step_decay, steps=max_epochs * steps_per_epoch,
+                          warmup=min(500, steps_per_epoch)),
+        clip_norm=10.0, forward_takes_targets=True, batch_transform=_unit_range,
+        mixed_precision=mixed_precision,
+        divergence_advice="lower lr (and check that the boxes are in pixels, not normalised).",
+    )
 
 
-def _warmup_then_step_decay(optimizer, *, steps, warmup):
+def _unit_range(images, targets):
+    """uint8 images as floats in [0, 1], as torchvision's detectors take them."""
+    return [image.float() / 255 for image in images], targets
+
+
+def warmup_then_step_decay(optimizer, *, steps, warmup, last_epoch=-1):
     """Linear warm-up over ``warmup`` steps, then the rate divided by 10 at 2/3 and 11/12 of
-    ``steps``."""
+    ``steps``: a learning-rate scheduler of ``optimizer``."""
     from torch.optim.lr_scheduler import LinearLR, MultiStepLR, SequentialLR
 
     milestones = [max(1, int(steps * share) - warmup) for share in (2 / 3, 11 / 12)]
-    return SequentialLR(optimizer, milestones=[warmup], schedulers=[
+    return SequentialLR(optimizer, milestones=[warmup], last_epoch=last_epoch, schedulers=[
         LinearLR(optimizer, start_factor=1 / warmup, total_iters=warmup),
         MultiStepLR(optimizer, milestones=milestones, gamma=0.1),
     ])
@@ -291,7 +277,7 @@ def detect(model, loader, *, device, mixed_precision):
     detections = []
     with torch.inference_mode():
         for images, _ in loader:
-            images = [im.to(device, non_blocking=True).float() / 255 for im in images]
+            images, _ = _unit_range([im.to(device, non_blocking=True) for im in images], None)
             with torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16,
                                 enabled=mixed_precision):
                 outputs = model(images)

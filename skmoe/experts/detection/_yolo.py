@@ -13,7 +13,7 @@ import numpy as np
 from ...utils._global_state import global_state_kept
 from ...utils._images import as_uint8
 from ...utils._sklearn_compat import Interval
-from .._base import BaseImageExpert, inference_device
+from .._base import BaseImageExpert
 from ._base import BaseDetector
 from ._ultralytics import (
     import_ultralytics,
@@ -177,9 +177,9 @@ class YOLODetector(BaseDetector):
         self._loaded = None
         return self
 
-    def _detect(self, source):
+    def _detect(self, source, device):
         model = self._loaded_model()
-        device = ultralytics_device(inference_device(self.device_))
+        device = ultralytics_device(device)
         detections = []
         with global_state_kept(), quiet_unless(self.verbose):
             for start in range(0, len(source), self.batch_size):

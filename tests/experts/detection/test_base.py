@@ -33,7 +33,7 @@ class MemoryDetector(BaseDetector):
         self.memory_ = {image.tobytes(): b for image, b in zip(source.array, boxes)}
         self.trained_on_ = len(boxes)
 
-    def _detect(self, source):
+    def _detect(self, source, device):
         found = [self.memory_.get(image.tobytes(), np.empty((0, 5))) for image in source.array]
         return [np.column_stack([b, np.full(len(b), 0.9)]) for b in found]
 
@@ -83,8 +83,10 @@ def test_images_with_labels_but_no_boxes_warn_once_and_are_left_out(steel):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         detector = MemoryDetector("background").fit(X, y, boxes=boxes)
-    messages = [str(w.message) for w in caught if "no boxes" in str(w.message)]
-    assert len(messages) == 1 and "3 of 60 images" in messages[0]
+    messages = [w for w in caught if "no boxes" in str(w.message)]
+    assert len(messages) == 1 and "3 of 60 images" in str(messages[0].message)
+    # The warning points at the user's line, not at skmoe's or scikit-learn's wrappers.
+    assert messages[0].filename == __file__
     assert detector.trained_on_ == 57
 
 
@@ -183,7 +185,7 @@ class PathMemoryDetector(MemoryDetector):
     def _train(self, source, boxes, sizes, indicator):
         self.memory_ = dict(zip(source.paths, boxes))
 
-    def _detect(self, source):
+    def _detect(self, source, device):
         found = [self.memory_.get(path, np.empty((0, 5))) for path in source.paths]
         return [np.column_stack([b, np.full(len(b), 0.9)]) for b in found]
 
