@@ -113,8 +113,8 @@ def train_expert(name, expert, data, folder, fingerprint, label=None):
 def training_histories(expert):
     """Per-epoch rows of every trained network in ``expert``, by part (``""`` when one).
 
-    Reads the CNN expert's ``net_.history``, a detector's ``history_`` (a skorch History or
-    ultralytics' columns) and, in a two-stage expert, its gate's and classifier's.
+    Reads the CNN expert's ``net_.history``, another expert's ``history_`` and, in a
+    two-stage expert, its gate's and classifier's.
     """
     if hasattr(expert, "gate_"):
         parts = {"gate": expert.gate_, "classifier": expert.classifier_}
@@ -124,14 +124,10 @@ def training_histories(expert):
     history = net.history if net is not None else getattr(expert, "history_", None)
     if history is None:
         return {}
-    if isinstance(history, dict):  # ultralytics: column name -> values per epoch
-        n_epochs = len(next(iter(history.values()), []))
-        rows = [{key: float(values[i]) for key, values in history.items()}
-                for i in range(n_epochs)]
-    else:  # skorch History: a list of per-epoch dicts (batches left out)
-        rows = [{key: value for key, value in epoch.items()
-                 if isinstance(value, int | float) and not isinstance(value, bool)}
-                for epoch in history]
+    # A skorch History, whichever the expert: a list of per-epoch dicts (batches left out).
+    rows = [{key: value for key, value in epoch.items()
+             if isinstance(value, int | float) and not isinstance(value, bool)}
+            for epoch in history]
     return {"": rows}
 
 

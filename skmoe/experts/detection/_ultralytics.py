@@ -182,10 +182,28 @@ def _yaml_string(text):
 
 
 def read_history(results_csv):
-    """ultralytics' results.csv as {column: array}, empty when training wrote none."""
+    """ultralytics' results.csv as a skorch History, in the columns every expert's history
+    shares: ``epoch``, ``train_loss`` (the sum of the ``train/*`` losses), ``lr`` (the first
+    parameter group's) and ``dur`` (seconds), beside every ultralytics column (e.g.
+    ``"metrics/mAP50(B)"``). Empty when training wrote none."""
+    from skorch.history import History
+
+    history = History()
     if not Path(results_csv).is_file():
-        return {}
+        return history
     with open(results_csv, newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {key.strip(): np.array([float(r[key]) for r in rows]) for key in (rows[0] if rows
-                                                                            else {})}
+        rows = [{key.strip(): float(value) for key, value in row.items()}
+                for row in csv.DictReader(f)]
+    elapsed = 0.0
+    for row in rows:
+        history.new_epoch()
+        history.record("epoch", int(row["epoch"]))
+        history.record("train_loss", sum(v for k, v in row.items() if k.startswith("train/")))
+        history.record("lr", row.get("lr/pg0", float("nan")))
+        # ultralytics' "time" is the seconds since training began
+        history.record("dur", row.get("time", float("nan")) - elapsed)
+        elapsed = row.get("time", elapsed)
+        for key, value in row.items():
+            if key not in ("epoch", "time"):
+                history.record(key, value)
+    return history

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ...utils._global_state import global_state_kept
 from ...utils._images import as_uint8
 from ...utils._sklearn_compat import Interval
 from .._base import BaseImageExpert
@@ -92,8 +91,10 @@ class YOLODetector(BaseDetector):
     checkpoint_ : bytes
         The trained ultralytics checkpoint; ``Path("best.pt").write_bytes(checkpoint_)`` gives
         a file every ultralytics tool opens.
-    history_ : dict of str to ndarray
-        ultralytics' per-epoch results (losses, and validation metrics when validating).
+    history_ : skorch.history.History
+        One row per epoch: ``epoch``, ``train_loss``, ``lr`` and ``dur`` as every expert's
+        history, beside ultralytics' own results (its losses, and validation metrics when
+        validating), e.g. ``history_[:, "metrics/mAP50(B)"]``.
     device_ : str
         Device the model was trained on.
 
@@ -157,8 +158,7 @@ class YOLODetector(BaseDetector):
         model_path = self._check_model_path()
         _, val_rows = self._validation_split(indicator)
         names = [str(c) for c in self.classes_]
-        with temporary_folder() as tmp, \
-                global_state_kept(), quiet_unless(self.verbose):
+        with temporary_folder() as tmp, quiet_unless(self.verbose):
             data = write_yolo_dataset(Path(tmp) / "data", source, boxes, sizes, names,
                                       val_rows)
             model = model_class(ultralytics, model_path)(model_path)
@@ -181,7 +181,7 @@ class YOLODetector(BaseDetector):
         model = self._loaded_model()
         device = ultralytics_device(device)
         detections = []
-        with global_state_kept(), quiet_unless(self.verbose):
+        with quiet_unless(self.verbose):
             for start in range(0, len(source), self.batch_size):
                 inputs = _bgr_inputs(source, start, start + self.batch_size)
                 results = model.predict(inputs, imgsz=self.image_size, conf=self.min_score,
