@@ -9,8 +9,10 @@ from ._base import BaseImageExpert
 from ._features import ImageFeatures, make_feature_expert
 from ._image_classifier import ImageClassifier
 from ._segmentation import SegmentationExpert
+from ._texture import TextureExpert, texture_histograms
 from .detection import BaseDetector, TorchvisionDetector, YOLODetector
 
 __all__ = ["BaseDetector", "BaseImageExpert", "ImageClassifier", "ImageFeatures",
-           "SegmentationExpert", "make_feature_expert",
+           "SegmentationExpert", "TextureExpert", "make_feature_expert",
+           "texture_histograms",
            "TorchvisionDetector", "YOLODetector"]
