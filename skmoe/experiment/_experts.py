@@ -5,6 +5,7 @@ import inspect
 from pathlib import Path
 
 import sklearn
+from sklearn.utils.metadata_routing import MetadataRequest, get_routing_for_object
 
 from ..utils._sklearn_compat import check_params
 from ._config import ConfigError, closest_match
@@ -41,10 +42,23 @@ def expert_kind(spec):
     return "detector" if spec["type"] in DETECTOR_TYPES else "one-stage"
 
 
+def request_fit_data(estimator):
+    """Request, by scikit-learn's metadata routing, the per-image fit data (boxes, masks) that
+    ``estimator`` consumes, so that a meta-estimator holding it routes them."""
+    with sklearn.config_context(enable_metadata_routing=True):
+        routing = get_routing_for_object(estimator)
+        if not isinstance(routing, MetadataRequest):
+            return  # a router (a two-stage expert): its parts requested theirs when built
+        taken = {key: True for key in FIT_DATA if key in routing.fit.requests}
+        if taken:
+            estimator.set_fit_request(**taken)
+
+
 def fit_data(expert):
-    """The per-image fit parameters (boxes, masks) ``expert.fit`` takes."""
-    parameters = inspect.signature(expert.fit).parameters
-    return [key for key in FIT_DATA if key in parameters]
+    """The per-image fit data (boxes, masks) ``expert.fit`` consumes, itself or through the
+    parts it routes them to (as requested by :func:`request_fit_data`)."""
+    with sklearn.config_context(enable_metadata_routing=True):
+        return sorted(get_routing_for_object(expert).consumes("fit", FIT_DATA))
 
 
 def uses_masks(spec):
@@ -73,12 +87,6 @@ def build_expert(name, spec, *, defaults, background_label=None):
                                   "table with the parameters of that model.")
             part_spec = {"type": "classifier", **spec[part]}
             spec[part] = build_expert(f"{name}.{part}", part_spec, defaults=defaults)
-        # The defect classifier (a detector, a segmenter) gets its boxes or masks routed; the
-        # gate learns from the labels.
-        taken = {key: True for key in fit_data(spec["classifier"])}
-        if taken:
-            with sklearn.config_context(enable_metadata_routing=True):
-                spec["classifier"].set_fit_request(**taken)
         if background_label is None:
             raise ConfigError(f"{where} is a two-stage expert, but the dataset has no defect-free "
                               "class for its gate to separate.")
@@ -109,6 +117,9 @@ def build_expert(name, spec, *, defaults, background_label=None):
     if not hasattr(expert, "fit") or not hasattr(expert, "predict_proba"):
         raise ConfigError(f"{where}: type {kind!r} made a {type(expert).__name__}, which has no "
                           "fit and predict_proba; an expert must be a classifier.")
+    # A detector's boxes, a segmenter's masks: requested, so that a two-stage expert routes
+    # them to its classifier.
+    request_fit_data(expert)
     return expert
 
 

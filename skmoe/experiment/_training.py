@@ -70,15 +70,13 @@ def train_expert(name, expert, data, folder, fingerprint, label=None):
     label = label or repr(name)
     print(f"  [{time.strftime('%H:%M:%S')}] training expert {label} on {len(data.y_train)} "
           "images", flush=True)
+    # Boxes and masks, for the expert or (routed) for its parts: a two-stage's classifier.
     fit_params = {key: data[f"{key}_train"] for key in fit_data(expert)}
-    classifier = getattr(expert, "classifier", None)  # a two-stage expert's, routed
-    routed = {key: data[f"{key}_train"] for key in fit_data(classifier)} \
-        if classifier is not None and hasattr(classifier, "fit") else {}
     _reset_peak_memory()
     start = time.perf_counter()
     with noticing_interrupts() as interrupts, \
-            sklearn.config_context(enable_metadata_routing=bool(routed)):
-        expert.fit(data.X_train, data.y_train, **fit_params, **routed)
+            sklearn.config_context(enable_metadata_routing=bool(fit_params)):
+        expert.fit(data.X_train, data.y_train, **fit_params)
     if interrupts:  # the trainer stopped early and returned: the expert is not finished
         discard_unfinished(folder)
         raise ExpertInterrupted(f"training of expert {label} was interrupted; it is not kept")
