@@ -45,7 +45,7 @@ def resampled_gains(expert_proba, y_true, *, n_resamples=5, random_state=None,
     """
     search_params = {**SEARCH_DEFAULTS, **search_params}
     data = check_search_inputs(expert_proba, y_true, **{name: search_params[name] for name in (
-        "quorum", "thresholds", "weights", "objective", "method", "max_iter", "tol")})
+        "quorum", "thresholds", "weights")})
     return held_out_gains(data, n_resamples=n_resamples, random_state=random_state,
                           search_params=search_params)
 

@@ -46,7 +46,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.utils.parallel import Parallel, delayed
 
-from ..utils._messages import plain
+from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 from ._choice import DECIMALS
 from ._objectives import COUNT_OBJECTIVES
 from ._rule import check_vote_arguments
@@ -101,6 +101,31 @@ class SearchResult:
     start: str = ""
 
 
+# The public functions' parameters, validated once at their call by scikit-learn's
+# validate_params (inside a fitted estimator, whose own parameters are validated, not again).
+# The arrays' values (probabilities, thresholds, weights, quorum) are checked by
+# check_search_inputs, which also makes them the search's arrays.
+SEARCH_CONSTRAINTS = {
+    "expert_proba": ["array-like"],
+    "y_true": ["array-like"],
+    "quorum": [Real, "array-like"],
+    "thresholds": [Real, "array-like"],
+    "weights": [None, "array-like"],
+    "learn_thresholds": ["boolean"],
+    "learn_weights": ["boolean"],
+    "per_class_thresholds": ["boolean"],
+    "objective": [StrOptions(set(COUNT_OBJECTIVES)), callable],
+    "method": [StrOptions({"exact", "grid"})],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "threshold_grid": ["array-like"],
+    "weight_grid": ["array-like"],
+    "n_jobs": [Integral, None],
+    "callback": [callable, None],
+}
+
+
+@validate_params(SEARCH_CONSTRAINTS, prefer_skip_nested_validation=True)
 def coordinate_search(
     expert_proba,
     y_true,
@@ -184,8 +209,7 @@ def coordinate_search(
     4.0
     """
     data = check_search_inputs(expert_proba, y_true, quorum=quorum, thresholds=thresholds,
-                               weights=weights, objective=objective, method=method,
-                               max_iter=max_iter, tol=tol)
+                               weights=weights)
     return search_checked(data, quorum=quorum, thresholds=thresholds, weights=weights,
                           learn_thresholds=learn_thresholds, learn_weights=learn_weights,
                           per_class_thresholds=per_class_thresholds, objective=objective,
@@ -266,18 +290,8 @@ SEARCH_DEFAULTS = {name: parameter.default
                    if parameter.kind is parameter.KEYWORD_ONLY}
 
 
-def check_search_inputs(expert_proba, y_true, *, quorum, thresholds, weights, objective,
-                        method="exact", max_iter=1, tol=0.0):
-    """Validate the search's inputs, once per public call; return them as :class:`VoteData`."""
-    if method not in ("exact", "grid"):
-        raise ValueError(f"method must be 'exact' or 'grid'; got {method!r}.")
-    if not (callable(objective) or objective in COUNT_OBJECTIVES):
-        raise ValueError(f"objective must be one of {sorted(COUNT_OBJECTIVES)} or a callable "
-                         f"metric(y_true, y_pred); got {objective!r}.")
-    if not (isinstance(max_iter, Integral) and max_iter >= 1):
-        raise ValueError(f"max_iter must be an integer >= 1; got {plain(max_iter)!r}.")
-    if not (isinstance(tol, Real) and tol >= 0):
-        raise ValueError(f"tol must be a number >= 0; got {plain(tol)!r}.")
+def check_search_inputs(expert_proba, y_true, *, quorum, thresholds, weights):
+    """Check the search's arrays, once per public call; return them as :class:`VoteData`."""
     proba, thresholds, weights, quorum = check_vote_arguments(expert_proba, thresholds,
                                                               weights, quorum)
     n_experts, n_samples, n_classes = proba.shape
@@ -363,6 +377,9 @@ def _strongest_first(state):
     return sorted(range(state.n_experts), key=keys.__getitem__)
 
 
+@validate_params({name: SEARCH_CONSTRAINTS[name] for name in (
+    "expert_proba", "y_true", "thresholds", "weights", "quorum", "objective")},
+    prefer_skip_nested_validation=True)
 def vote_objective(expert_proba, y_true, thresholds=0.5, weights=None, *, quorum=0.5,
                    objective="precision_recall"):
     """Objective of the vote's decision with the given thresholds and weights.
@@ -375,7 +392,7 @@ def vote_objective(expert_proba, y_true, thresholds=0.5, weights=None, *, quorum
     score : float
     """
     data = check_search_inputs(expert_proba, y_true, quorum=quorum, thresholds=thresholds,
-                               weights=weights, objective=objective)
+                               weights=weights)
     return score_checked(data, thresholds, weights, quorum=quorum, objective=objective)
 
 

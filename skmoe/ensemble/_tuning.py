@@ -10,8 +10,9 @@ from numbers import Integral
 
 import numpy as np
 
+from ..utils._sklearn_compat import Interval, validate_params
 from ._guard import held_out_gains, tuning_generalises
-from ._search import SEARCH_DEFAULTS, check_search_inputs, search_checked
+from ._search import SEARCH_CONSTRAINTS, SEARCH_DEFAULTS, check_search_inputs, search_checked
 
 
 @dataclass
@@ -44,6 +45,11 @@ class VoteTuning:
     guard_gains: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
+@validate_params({**{name: SEARCH_CONSTRAINTS[name] for name in SEARCH_CONSTRAINTS
+                    if name not in ("threshold_grid", "weight_grid")},
+                  "guard_resamples": [Interval(Integral, 0, None, closed="left")],
+                  "random_state": ["random_state"]},
+                 prefer_skip_nested_validation=True)
 def tune_vote(expert_proba, y_true, *, quorum=0.5, thresholds=0.5, weights=None,
               learn_thresholds=True, learn_weights=True, per_class_thresholds=False,
               objective="precision_recall", method="exact", max_iter=10, tol=1e-4,
@@ -89,10 +95,7 @@ per_class_thresholds, objective, method, max_iter, tol, n_jobs, callback
                      "objective": objective, "method": method, "max_iter": max_iter, "tol": tol,
                      "n_jobs": n_jobs}
     data = check_search_inputs(expert_proba, y_true, quorum=quorum, thresholds=thresholds,
-                               weights=weights, objective=objective, method=method,
-                               max_iter=max_iter, tol=tol)
-    if not (isinstance(guard_resamples, Integral) and guard_resamples >= 0):
-        raise ValueError(f"guard_resamples must be an integer >= 0; got {guard_resamples!r}.")
+                               weights=weights)
     tuned = search_checked(data, **{**search_params, "callback": callback})
     result = VoteTuning(tuned.thresholds, tuned.weights, tuned.score, tuned.history,
                         tuned.n_iter)

@@ -5,6 +5,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import sklearn
 from sklearn.base import ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
@@ -295,8 +296,10 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         self.quorum_ = tuning["quorum"]
         # Single-label fits are tuned on the one label predict returns.
         y_tune = indicator if self.multilabel_ else np.argmax(indicator, axis=1)
-        result = tune_vote(expert_proba[keep], y_tune, **tuning,
-                           callback=self._report_progress if self.verbose else None)
+        # The ensemble's parameters were validated when fit began: not again in tune_vote.
+        with sklearn.config_context(skip_parameter_validation=True):
+            result = tune_vote(expert_proba[keep], y_tune, **tuning,
+                               callback=self._report_progress if self.verbose else None)
         self.thresholds_ = result.thresholds
         self.weights_ = result.weights
         self.best_score_ = result.score

@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import (
     Interval,
     RealNotInt,
     StrOptions,
+    validate_params,
 )
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -125,6 +126,7 @@ __all__ = [
     "Interval",
     "RealNotInt",
     "StrOptions",
+    "validate_params",
     "_BaseComposition",
     "check_params",
     "fit_router",

@@ -54,15 +54,15 @@ CASES = [
     case("weights shape", lambda: coordinate_search(P, y, weights=[1]),
          ValueError, "weights must have one value per expert \\(2\\)"),
     case("objective unknown", lambda: coordinate_search(P, y, objective="f2"),
-         ValueError, "objective must be one of \\['f1', 'precision_recall'\\] or a callable"),
+         ValueError, "The 'objective' parameter of coordinate_search must be a str among"),
     case("method unknown", lambda: coordinate_search(P, y, method="random"),
-         ValueError, "method must be 'exact' or 'grid'; got 'random'"),
+         ValueError, "The 'method' parameter of coordinate_search must be a str among"),
     case("max_iter 0", lambda: coordinate_search(P, y, max_iter=0),
-         ValueError, "max_iter must be an integer >= 1; got 0"),
+         ValueError, "The 'max_iter' parameter of coordinate_search must be an int in the range"),
     case("max_iter a numpy float", lambda: coordinate_search(P, y, max_iter=np.float64(2.5)),
-         ValueError, "max_iter must be an integer >= 1; got 2.5"),
+         ValueError, "The 'max_iter' parameter of coordinate_search must be an int in the range"),
     case("tol negative", lambda: coordinate_search(P, y, tol=-1),
-         ValueError, "tol must be a number >= 0; got -1"),
+         ValueError, "The 'tol' parameter of coordinate_search must be a float in the range"),
 ]
 
 

@@ -94,8 +94,8 @@ def test_callable_objective_follows_the_grid_search():
 
 
 @pytest.mark.parametrize("kwargs, err_msg", [
-    ({"method": "random"}, "method must be"),
-    ({"objective": "recall"}, "objective must be one of"),
+    ({"method": "random"}, "'method' parameter of coordinate_search"),
+    ({"objective": "recall"}, "'objective' parameter of coordinate_search"),
 ])
 def test_unknown_method_or_objective(kwargs, err_msg):
     """An unknown search method or objective name is refused."""

@@ -78,9 +78,40 @@ def test_threads_from_joblib_change_nothing():
 
 
 @pytest.mark.parametrize("bad, message", [
-    ({"guard_resamples": -1}, "guard_resamples must be an integer >= 0"),
+    ({"guard_resamples": -1}, "The .guard_resamples. parameter of tune_vote must be an int"),
+    ({"method": "random"}, "The .method. parameter of tune_vote must be a str among"),
     ({"quorum": 0}, r"quorum must lie in \(0, 1\]"),
 ])
 def test_bad_arguments_are_refused(bad, message):
     with pytest.raises(ValueError, match=message):
         tune_vote(*_problem(0.3), **bad)
+
+
+def test_parameters_are_validated_once_inside_the_estimator(monkeypatch):
+    """The ensemble validates its parameters when fit begins; tune_vote, which it calls, does
+    not validate them again (scikit-learn's validate_params, skipped when nested)."""
+    import sklearn.base
+    import sklearn.utils._param_validation as validation
+    from sklearn.frozen import FrozenEstimator
+
+    from skmoe import MultiExpertVotingClassifier
+    from skmoe.datasets import make_steel_defects
+    from skmoe.experts import TextureExpert
+
+    X, y = make_steel_defects(90, image_size=16, random_state=0)
+    experts = [(name, FrozenEstimator(TextureExpert(bins=b).fit(X, y))) for name, b in
+               (("a", 8), ("b", 16))]
+    callers = []
+    original = validation.validate_parameter_constraints
+
+    def record(constraints, params, caller_name):
+        callers.append(caller_name)
+        return original(constraints, params, caller_name)
+
+    for module in (validation, sklearn.base):  # functions' and estimators' validation
+        monkeypatch.setattr(module, "validate_parameter_constraints", record)
+    MultiExpertVotingClassifier(experts).fit(X, y)
+    assert "tune_vote" not in callers
+    assert callers.count("MultiExpertVotingClassifier") == 1
+    tune_vote(*_problem(0.3))
+    assert callers[-1] == "tune_vote"
