@@ -90,7 +90,7 @@ def describe(args, model):
         return (f"{args.backbone}, {len(model.net_.history)} epochs (10% of the training "
                 "images held out for early stopping)")
     if args.expert == "yolo":
-        return f"{model.model}, {len(model.history_.get('epoch', []))} epochs"
+        return f"{model.model}, {len(model.history_)} epochs"
     return f"{model.architecture}, {len(model.history_)} epochs"
 
 
