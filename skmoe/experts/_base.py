@@ -103,8 +103,9 @@ class BaseImageExpert(ClassifierMixin, BaseEstimator):
     # Experts with a held-out validation part add this constraint.
     _validation_constraint = {"validation_fraction": [Interval(Real, 0, 1, closed="left")]}
 
-    # Torch module attributes, pickled as CPU copies; False: an expert without torch.
+    # The fitted attributes holding torch modules, pickled as CPU copies.
     _networks = ()
+    # False for an expert without torch: no device_, no seeding of torch.
     _uses_torch = True
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -142,6 +143,10 @@ class BaseImageExpert(ClassifierMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            A distribution over the classes for a classifier of one label per image;
+            independent scores per class for multi-label classifiers, detectors (a class's
+            best box) and segmenters (from a class's pixels), whose defect-free column is
+            one minus the highest defect score.
         """
         check_is_fitted(self)
         source = check_image_input(X)
