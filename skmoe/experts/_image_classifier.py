@@ -259,6 +259,9 @@ class ImageClassifier(BaseImageExpert):
             train_split=(predefined_split(self._batches(source, val, target[val]))
                          if len(val) else None),
             callbacks=self._callbacks(skorch) + shared_callbacks(self.verbose),
+            # The epoch scheduler's event_lr (the rate an epoch starts at) stays in the
+            # history; the table shows the one lr column every expert's shows.
+            callbacks__print_log__keys_ignored=["event_lr"],
             # Validation and prediction read whole batches (ImageBatches).
             iterator_valid__batch_size=None,
             iterator_valid__num_workers=self.num_workers,
