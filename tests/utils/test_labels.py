@@ -53,3 +53,14 @@ def test_check_probabilities_errors(proba, err_msg):
     """Bad probabilities raise a ValueError that says what is wrong."""
     with pytest.raises(ValueError, match=err_msg):
         check_probabilities(np.array(proba))
+
+
+def test_defect_columns_and_the_background_column():
+    from skmoe.utils._labels import defect_columns, with_background_column
+
+    assert defect_columns(4, None).tolist() == [0, 1, 2, 3]
+    assert defect_columns(4, 2).tolist() == [0, 1, 3]
+    defects = np.array([[0.1, 0.7, 0.2], [0.0, 0.0, 0.0]])
+    scores = with_background_column(defects, 4, 2)
+    np.testing.assert_allclose(scores, [[0.1, 0.7, 0.3, 0.2], [0.0, 0.0, 1.0, 0.0]])
+    np.testing.assert_allclose(with_background_column(defects, 3, None), defects)
