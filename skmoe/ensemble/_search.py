@@ -48,7 +48,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ..utils._sklearn_compat import Interval, StrOptions, validate_params
 from ._choice import DECIMALS
-from ._objectives import COUNT_OBJECTIVES
+from ._objectives import COUNT_OBJECTIVES, LeastOverkill
 from ._rule import check_vote_arguments
 from ._steps import DEFAULT_THRESHOLD_GRID, DEFAULT_WEIGHT_GRID, _GridSteps, _SweepSteps
 from ._vote_state import _VoteState
@@ -114,7 +114,7 @@ SEARCH_CONSTRAINTS = {
     "learn_thresholds": ["boolean"],
     "learn_weights": ["boolean"],
     "per_class_thresholds": ["boolean"],
-    "objective": [StrOptions(set(COUNT_OBJECTIVES)), callable],
+    "objective": [StrOptions(set(COUNT_OBJECTIVES)), LeastOverkill, callable],
     "method": [StrOptions({"exact", "grid"})],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
     "tol": [Interval(Real, 0, None, closed="left")],
@@ -166,10 +166,13 @@ def coordinate_search(
         Which coordinates to search.
     per_class_thresholds : bool, default=False
         One threshold per (expert, class) instead of one per expert.
-    objective : {"precision_recall", "f1"} or callable, default="precision_recall"
-        ``"precision_recall"`` is macro precision + macro recall, ``"f1"`` macro F1. A callable
-        ``metric(y_true, y_pred) -> float`` on 0/1 indicator matrices (higher is better) is
-        searched on the grids.
+    objective : {"precision_recall", "f1"}, LeastOverkill or callable, \
+default="precision_recall"
+        ``"precision_recall"`` is macro precision + macro recall, ``"f1"`` macro F1;
+        :class:`LeastOverkill` the least overkill with the escape rate at most a bound (an
+        inspection line's operating point; single-label ``y``). All three are searched
+        exactly. A callable ``metric(y_true, y_pred) -> float`` on 0/1 indicator matrices
+        (higher is better) is searched on the grids.
     method : {"exact", "grid"}, default="exact"
         ``"exact"`` sweeps every distinct score and breakpoint; ``"grid"`` evaluates only
         ``threshold_grid`` and ``weight_grid``, one pass over the data per candidate (used for

@@ -227,7 +227,7 @@ def _threshold_histogram(state, scores, cls, truth, tp, fp, grid):
     gained_tp = np.cumsum(present[:, ::-1], axis=1)[:, ::-1][:, 1:]
     gained_fp = np.cumsum((cells - present)[:, ::-1], axis=1)[:, ::-1][:, 1:]
     terms = state.term(tp[:, None] + gained_tp, fp[:, None] + gained_fp,
-                       state.positives[:, None])
+                       state.positives[:, None], np.arange(state.n_classes)[:, None])
     return terms.mean(axis=0)
 
 

@@ -8,7 +8,7 @@ change touches.
 import numpy as np
 
 from ._choice import DECIMALS as _DECIMALS
-from ._objectives import COUNT_OBJECTIVES
+from ._objectives import LeastOverkill, count_term
 from ._rule import QUORUM_SLACK, per_class_thresholds, single_label_decision
 
 # The weight step groups cells by voting pattern, a bit mask of the experts that vote; beyond
@@ -47,13 +47,12 @@ class _VoteState:
         self.weights = (np.ones(self.n_experts) if weights is None
                         else np.asarray(weights, dtype=float).copy())
         self.weights *= self.n_experts / self.weights.sum()
-        if callable(objective):
-            self.term, self.metric = None, objective
-        elif objective in COUNT_OBJECTIVES:
-            self.term, self.metric = COUNT_OBJECTIVES[objective], None
-        else:
-            raise ValueError(f"objective must be one of {sorted(COUNT_OBJECTIVES)} or a callable "
-                             f"metric(y_true, y_pred); got {objective!r}.")
+        if isinstance(objective, LeastOverkill) and not single_label:
+            raise ValueError("LeastOverkill scores one decision per image: give 1-D y (class "
+                             "indices). For an indicator y, give a callable metric(y_true, "
+                             "y_pred) (searched on grids).")
+        self.term = count_term(objective, self.n_samples, self.n_classes)
+        self.metric = objective if self.term is None else None
         self._rebuild()
 
     def _rebuild(self):
@@ -236,4 +235,4 @@ def _counts(truth, predicted):
 
 
 def _objective(term, tp, fp, positives):
-    return round(float(np.mean(term(tp, fp, positives))), _DECIMALS)
+    return round(float(np.mean(term(tp, fp, positives, np.arange(len(tp))))), _DECIMALS)

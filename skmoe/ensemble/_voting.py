@@ -2,6 +2,7 @@
 
 import time
 import warnings
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,7 +19,7 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 from ..model_selection import stratified_partition
 from ..utils._fit_state import check_frozen_is_fitted, unfitted_on_error
 from ..utils._inputs import check_fit_inputs, take_rows
-from ..utils._labels import require_two_classes, to_indicator
+from ..utils._labels import background_column, require_two_classes, to_indicator
 from ..utils._messages import naming, plain
 from ..utils._proba import predict_class_proba
 from ..utils._sklearn_compat import (
@@ -34,7 +35,7 @@ from ..utils._sklearn_compat import (
     scorer_as_metric,
     takes_multi_label,
 )
-from ._objectives import COUNT_OBJECTIVES
+from ._objectives import COUNT_OBJECTIVES, LeastOverkill
 from ._rule import QUORUM_SLACK, vote_decision, weighted_votes
 from ._tuning import tune_vote
 
@@ -97,9 +98,14 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
     quorum : float, array-like of shape (n_classes,) or dict, default=0.5
         Fraction of the total weight a class needs, in (0, 1]. A dict maps class labels to
         their quorum (e.g. a stricter one for the defect-free class); others get 0.5.
-    objective : {"precision_recall", "f1"}, str, scorer or callable, default="precision_recall"
+    objective : {"precision_recall", "f1"}, LeastOverkill, str, scorer or callable, \
+default="precision_recall"
         ``"precision_recall"``: macro precision + macro recall over all classes (the reference
-        objective); ``"f1"``: macro F1. Both are searched exactly. Any scikit-learn scorer of
+        objective); ``"f1"``: macro F1; ``LeastOverkill(max_escape=0.01,
+        background="background")``: the least overkill (defect-free images decided
+        defective) with at most 1% escapes (defective images decided defect-free) on the
+        tuning images, ``background`` the label of the defect-free class (single-label ``y``).
+        All three are searched exactly. Any scikit-learn scorer of
         hard predictions (a name like ``"accuracy"``, or ``make_scorer(...)``) or a callable
         ``metric(y_true, y_pred) -> float`` on 0/1 indicator matrices is searched on a grid.
     search : {"exact", "grid"}, default="exact"
@@ -200,7 +206,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
         "threshold_scope": [StrOptions({"expert", "expert_class"})],
         "weights": [StrOptions({"learn", "uniform"}), "array-like"],
         "quorum": [Interval(Real, 0, 1, closed="right"), "array-like", dict],
-        "objective": [str, callable],
+        "objective": [str, LeastOverkill, callable],
         "search": [StrOptions({"exact", "grid"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -329,7 +335,7 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             learn_thresholds=learn_thresholds,
             learn_weights=learn_weights,
             per_class_thresholds=self.threshold_scope == "expert_class",
-            objective=self._search_objective(),
+            objective=self._search_objective(classes),
             method=self.search,
             max_iter=self.max_iter,
             tol=self.tol,
@@ -522,7 +528,15 @@ class MultiExpertVotingClassifier(MetaEstimatorMixin, ClassifierMixin, _BaseComp
             raise ValueError(f"weights must be non-negative with a positive sum; got {weights}.")
         return weights, False
 
-    def _search_objective(self):
+    def _search_objective(self, classes=None):
+        """The objective as the search takes it; ``classes`` (the fitted ``classes_``) place
+        a :class:`LeastOverkill`'s defect-free label."""
+        if isinstance(self.objective, LeastOverkill):
+            if classes is None:
+                return self.objective
+            # The search takes the defect-free class as a column of classes_.
+            column = background_column(classes, self.objective.background, multilabel=False)
+            return replace(self.objective, background=column)
         if isinstance(self.objective, str) and self.objective in COUNT_OBJECTIVES:
             return self.objective
         if isinstance(self.objective, str) and self.objective not in get_scorer_names():

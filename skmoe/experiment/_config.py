@@ -30,15 +30,19 @@ TOP_LEVEL = {
     "experts": None,
     "ensemble": {},
     "ablation": {},
+    "operating_point": {},
 }
 # split defaults to "file" (the canonical split) for real data, "random" for synthetic images.
 DATASET = {"loader": None, "root": "", "split": None, "split_file": "split.csv"}
 ABLATION = {"max_subsets_per_size": 30, "min_size": 2}
+# Escape bounds of the extra tuned votes "least overkill with the escape rate at most e" (on
+# data with a defect-free class and one label per image); [] turns them off.
+OPERATING_POINT = {"max_escapes": [0.01]}
 LOADERS = ("neu", "magnetic-tile", "severstal", "folder", "synthetic")
 SPLITS = ("file", "random")
 # Settings an output folder may be reused with: how fast a job runs, and which seeds it runs
 # (each seed's experts are saved apart and checked against their own config).
-REUSABLE_WITH = ("n_jobs", "scheduler", "seeds")
+REUSABLE_WITH = ("n_jobs", "scheduler", "seeds", "operating_point")
 
 
 class ConfigError(ValueError):
@@ -131,6 +135,15 @@ def check_config(config):
     for key, default in ABLATION.items():
         config["ablation"].setdefault(key, default)
     _section(config, "ensemble")
+    _check_keys(_section(config, "operating_point"), OPERATING_POINT, "[operating_point]")
+    for key, default in OPERATING_POINT.items():
+        config["operating_point"].setdefault(key, default)
+    bounds = config["operating_point"]["max_escapes"]
+    if not (isinstance(bounds, list) and all(
+            isinstance(b, int | float) and not isinstance(b, bool) and 0 <= b <= 1
+            for b in bounds)):
+        raise ConfigError(f"operating_point.max_escapes must be a list of escape rates in "
+                          f"[0, 1] (e.g. [0.01]; [] for none), not {bounds!r}.")
 
     seeds = config["seeds"]
     if (not isinstance(seeds, list) or not seeds

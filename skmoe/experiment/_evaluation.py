@@ -14,7 +14,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.utils import Bunch
 from sklearn.utils.parallel import Parallel, delayed
 
-from ..ensemble import MultiExpertVotingClassifier, tune_vote, vote_decision
+from ..ensemble import LeastOverkill, MultiExpertVotingClassifier, tune_vote, vote_decision
 from ..metrics import defect_report
 from ..utils._labels import predict_from_proba, to_indicator
 from ..utils._sklearn_compat import check_params
@@ -54,9 +54,14 @@ class Scorer:
         Parameters of :class:`~skmoe.MultiExpertVotingClassifier` from the config.
     seconds_per_image : dict of str to float
         Each expert's measured inference time, for ``max_experts``.
+    background : label, int or None, default=None
+        The defect-free class (a label, or an indicator column): the test reports then give
+        the escape and overkill rates.
     """
 
-    def __init__(self, probas, y_val, y_test, target_names, ensemble_params, seconds_per_image):
+    def __init__(self, probas, y_val, y_test, target_names, ensemble_params, seconds_per_image,
+                 *, background=None):
+        self.background = background
         self.probas = probas
         self.y_val, self.y_test = np.asarray(y_val), np.asarray(y_test)
         self.multilabel = self.y_val.ndim == 2
@@ -69,8 +74,9 @@ class Scorer:
         return predict_from_proba(self._saved(name, "test"), self.probas[name]["classes"],
                                   multilabel=self.multilabel)
 
-    def ensemble(self, names, plain=False):
-        """The vote of ``names`` tuned on their validation probabilities (or the plain vote).
+    def ensemble(self, names, plain=False, objective=None):
+        """The vote of ``names`` tuned on their validation probabilities (or the plain vote);
+        ``objective`` replaces the config's (e.g. a :class:`~skmoe.ensemble.LeastOverkill`).
 
         The same tuning as :class:`~skmoe.MultiExpertVotingClassifier`'s ``fit`` (its
         parameters from the config, read by the estimator itself; :func:`~skmoe.ensemble.
@@ -83,6 +89,8 @@ class Scorer:
             (:class:`~skmoe.ensemble.VoteTuning`) and ``predictions`` (of the test rows).
         """
         params = dict(self.ensemble_params)
+        if objective is not None:
+            params["objective"] = objective
         if plain:
             params.update(thresholds=0.5, weights="uniform", max_experts=None)
         vote = MultiExpertVotingClassifier([], **params)
@@ -142,15 +150,17 @@ class Scorer:
     def test_report(self, y_pred):
         """Test-set :func:`~skmoe.metrics.defect_report` of predictions of the test rows."""
         if self.multilabel:
-            return defect_report(self.y_test, y_pred, target_names=self.target_names)
+            return defect_report(self.y_test, y_pred, target_names=self.target_names,
+                                 background=self.background)
         # Every class is a row, also one that no test image has and no model predicts (the
         # split already warned about such a class).
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="labels .* occur in neither y_true")
-            return defect_report(self.y_test, y_pred, labels=self.target_names)
+            return defect_report(self.y_test, y_pred, labels=self.target_names,
+                                 background=self.background)
 
 
-def evaluate_seed(scorer, kinds, y_train):
+def evaluate_seed(scorer, kinds, y_train, max_escapes=()):
     """Test reports of every expert, the votes and the other combiners of one seed.
 
     Parameters
@@ -160,6 +170,10 @@ def evaluate_seed(scorer, kinds, y_train):
         ``"one-stage"``, ``"two-stage"`` or ``"detector"`` per expert (see ``expert_kind``).
     y_train : ndarray
         Training labels, for the majority-class baseline.
+    max_escapes : sequence of float, default=()
+        Operating points: for each e, the tuned votes again with the objective "least
+        overkill with the escape rate at most e on validation" (``"Ours 1s, escape<=e"``);
+        they need a defect-free class (``scorer.background``) and one label per image.
 
     Returns
     -------
@@ -181,10 +195,16 @@ def evaluate_seed(scorer, kinds, y_train):
         groups.update({"Voting": (one_stage, True), "Ours 1s": (one_stage, False)})
     if any(kind == "two-stage" for kind in kinds.values()):
         groups.update({"Voting 2s": (two_stage, True), "Ours 2s": (two_stage, False)})
+    objectives = dict.fromkeys(groups)
+    for max_escape in max_escapes:
+        for label in [label for label in groups if label.startswith("Ours")]:
+            groups[f"{label}, escape<={max_escape:g}"] = groups[label]
+            objectives[f"{label}, escape<={max_escape:g}"] = LeastOverkill(
+                max_escape, background=scorer.background)
     ensembles = {}
     for label, (names, plain) in groups.items():
         start = time.perf_counter()
-        vote = scorer.ensemble(names, plain=plain)
+        vote = scorer.ensemble(names, plain=plain, objective=objectives[label])
         ensembles[label] = {"voters": vote.voters, "tuning": vote.tuning, "experts": names,
                             "plain": plain, "seconds": time.perf_counter() - start}
         predictions[label] = vote.predictions

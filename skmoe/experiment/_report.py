@@ -71,9 +71,21 @@ def _summary_rows(seed, kinds):
         "macro_precision": report.macro.precision, "macro_recall": report.macro.recall,
         "macro_f1": report.macro.f1, "mean_class_accuracy": report.macro.accuracy,
         "overall_accuracy": report.overall_accuracy,
+        **_operating_point_columns(report.operating_point),
         "majority_macro_f1": majority_f1,
         "beats_majority": bool(report.macro.f1 > majority_f1 + 1e-12),
     } for model, report in seed["reports"].items()]
+
+
+def _operating_point_columns(point):
+    """Escape and overkill rates with their 95% intervals (blank without a defect-free
+    class)."""
+    columns = {}
+    for name in ("escape", "overkill"):
+        rate = getattr(point, f"{name}_rate", "")
+        low, high = getattr(point, f"{name}_interval", ("", ""))
+        columns.update({f"{name}_rate": rate, f"{name}_low": low, f"{name}_high": high})
+    return columns
 
 
 def _per_class_rows(seed):
@@ -198,7 +210,11 @@ def _blocks(config, bunch, kinds, seeds, tables, figures):
               "two-stage classifiers and detectors. Beside them, the same experts combined by "
               "'Soft mean' (the mean of their probabilities) and 'Stacking' (a logistic "
               "regression on their validation probabilities); '2s': of the two-stage experts. "
-              f"Rarest class: {rarest}."),
+              f"Rarest class: {rarest}."
+              + (f" Escape: the share of defective test images decided defect-free "
+                 f"({bunch.background_class!r}); overkill: the share of defect-free ones "
+                 "decided defective; [95% Wilson interval] for one seed (per seed in "
+                 "summary.csv)." if bunch.get("background_class") is not None else "")),
         _summary_table(tables["summary"], tables["per_class"], rarest),
     ]
     weak = sorted({r["model"] for r in tables["summary"]
@@ -252,13 +268,27 @@ def _class_counts(bunch):
 def _summary_table(summary, per_class, rarest):
     header = ["model", "macro P", "macro R", "macro F1", "mean class acc", "overall acc",
               f"F1 {rarest}"]
+    operating_point = any(r["escape_rate"] != "" for r in summary)
+    if operating_point:
+        header += ["escape", "overkill"]
     rarest_f1 = _by_model([r for r in per_class if r["class"] == rarest])
     rows = []
     for model, runs in _by_model(summary).items():
         rows.append([model, *(mean_sd([r[key] for r in runs]) for key in (
             "macro_precision", "macro_recall", "macro_f1", "mean_class_accuracy",
             "overall_accuracy")), mean_sd([r["f1"] for r in rarest_f1[model]])])
+        if operating_point:
+            rows[-1] += [_rate_cell(runs, "escape"), _rate_cell(runs, "overkill")]
     return ("table", header, rows)
+
+
+def _rate_cell(runs, name):
+    """One seed: the rate and its 95% interval; several: mean (sd) over seeds."""
+    if len(runs) == 1:
+        run = runs[0]
+        return (f"{run[name + '_rate']:.4f} [{run[name + '_low']:.3f}, "
+                f"{run[name + '_high']:.3f}]")
+    return mean_sd([r[name + "_rate"] for r in runs])
 
 
 def _per_class_table(rows):

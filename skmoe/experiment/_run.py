@@ -4,6 +4,7 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 from joblib import parallel_config
 from sklearn.utils import Bunch
 
@@ -66,9 +67,13 @@ def run_experiment(config, *, force=False, log=print):
         records = {job["name"]: next(all_records) for job in jobs}
         probas = {job["name"]: load_proba(job["folder"]) for job in jobs}
         scorer = Scorer(probas, data.y_val, data.y_test, bunch.target_names,
-                        config["ensemble"], {n: r["seconds_per_image"] for n, r in records.items()})
+                        config["ensemble"], {n: r["seconds_per_image"] for n, r in records.items()},
+                        background=background_label(bunch))
         log(f"seed {seed}: tuning the ensembles on {len(data.y_val)} validation images")
-        result = evaluate_seed(scorer, kinds, data.y_train)
+        # Operating points need a defect-free class and one decision per image.
+        max_escapes = config["operating_point"]["max_escapes"] \
+            if scorer.background is not None and np.ndim(data.y_val) == 1 else []
+        result = evaluate_seed(scorer, kinds, data.y_train, max_escapes=max_escapes)
         log(f"seed {seed}: ensemble-size ablation")
         result["ablation"] = ablation(
             scorer, list(kinds), min_size=config["ablation"]["min_size"],

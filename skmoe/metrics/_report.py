@@ -6,7 +6,7 @@ module computes them with ``sklearn.metrics`` and renders them in that layout.
 """
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -19,6 +19,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 
 from ..utils._labels import check_probabilities
 from ..utils._messages import plain
+from ._operating_point import OperatingPoint, operating_point
 
 _ROWS = ("precision", "recall", "f1", "accuracy")
 
@@ -56,6 +57,9 @@ class DefectReport:
         Number of images where each class is truly present.
     overall_accuracy : float
         Fraction of images whose every label is right (exact match).
+    operating_point : OperatingPoint or None
+        Escape and overkill rates with their intervals, when the report was given the
+        defect-free class (``background``).
 
     Examples
     --------
@@ -72,6 +76,7 @@ class DefectReport:
     accuracy: np.ndarray
     support: np.ndarray
     overall_accuracy: float
+    operating_point: OperatingPoint | None = None
     macro: MacroAverages = field(init=False)
 
     def __post_init__(self):
@@ -84,11 +89,14 @@ class DefectReport:
             name: {row: float(getattr(self, row)[i]) for row in (*_ROWS, "support")}
             for i, name in enumerate(self.target_names)
         }
-        return {
+        summary = {
             "per_class": per_class,
             "macro": self.macro._asdict(),
             "overall_accuracy": self.overall_accuracy,
         }
+        if self.operating_point is not None:
+            summary["operating_point"] = asdict(self.operating_point)
+        return summary
 
     def to_markdown(self, digits=4):
         """Render the report as a Markdown table, classes as columns like the reference tables.
@@ -108,6 +116,8 @@ class DefectReport:
         lines.append(_row(["Support", *(str(int(s)) for s in self.support), ""]))
         lines.append("")
         lines.append(f"Overall (exact-match) accuracy: {fmt.format(self.overall_accuracy)}")
+        if self.operating_point is not None:
+            lines.append(f"Operating point: {self.operating_point}")
         return "\n".join(lines)
 
     def plot(self, ax=None):
@@ -147,7 +157,8 @@ def _row(cells):
 
 
 def defect_report(
-    y_true, y_pred, *, target_names=None, labels=None, threshold=None, zero_division=0.0
+    y_true, y_pred, *, target_names=None, labels=None, threshold=None, zero_division=0.0,
+    background=None,
 ):
     """Per-class precision, recall, F1 and accuracy, with macro averages and exact-match accuracy.
 
@@ -175,6 +186,11 @@ def defect_report(
         reaches ``threshold``.
     zero_division : float, default=0.0
         Value of precision (or recall) for a class that is never predicted (or never present).
+    background : label, int or None, default=None
+        The defect-free class (a label of 1-D ``y``; a column index or a ``target_names``
+        entry of an indicator matrix). Given, the report adds the operating point an
+        inspection line reads: escape and overkill rates with 95% intervals
+        (:func:`operating_point`).
 
     Returns
     -------
@@ -226,6 +242,14 @@ def defect_report(
     accuracy = (true_negatives + true_positives) / len(y_true)
 
     names = _target_names(target_names, labels, multilabel, columns)
+    point = None
+    if background is not None:
+        if multilabel and not isinstance(background, int | np.integer):
+            if background not in names:
+                raise ValueError(f"background={background!r} is none of the target names "
+                                 f"{list(names)}; give its name or column index.")
+            background = names.index(background)
+        point = operating_point(y_true, y_pred, background=background)
     return DefectReport(
         target_names=names,
         precision=precision,
@@ -234,6 +258,7 @@ def defect_report(
         accuracy=accuracy,
         support=support,
         overall_accuracy=float(accuracy_score(y_true, y_pred)),
+        operating_point=point,
     )
 
 

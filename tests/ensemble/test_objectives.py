@@ -8,12 +8,13 @@ from sklearn.metrics import f1_score, precision_score, recall_score
 
 from skmoe.ensemble import (
     COUNT_OBJECTIVES,
+    LeastOverkill,
     _objectives,
     confusion_counts,
     f1,
     precision_plus_recall,
 )
-from skmoe.ensemble._objectives import _sweep
+from skmoe.ensemble._objectives import _sweep, count_term
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -39,20 +40,29 @@ def test_confusion_counts():
     np.testing.assert_array_equal(positives, [2, 2])
 
 
+@pytest.mark.parametrize("objective", ["precision_recall", LeastOverkill(0.2, background=1)])
 @pytest.mark.parametrize("dense_cells", [0, 1 << 16])
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 10_000), n_events=st.integers(1, 30), n_classes=st.integers(1, 4))
-def test_sweep_matches_event_by_event_counting(seed, n_events, n_classes, dense_cells):
+def test_sweep_matches_event_by_event_counting(seed, n_events, n_classes, dense_cells,
+                                               objective):
     """The vectorised sweep (grouped by class, or dense) gives the objective after every event,
-    as counting one by one does."""
+    as counting one by one does; also for a term that depends on the class."""
+    if isinstance(objective, LeastOverkill):
+        n_classes = max(n_classes, 2)  # a defect-free class and a defect class
     _objectives._DENSE_SWEEP_CELLS = dense_cells
     rng = np.random.default_rng(seed)
-    term = COUNT_OBJECTIVES["precision_recall"]
+    every_class = np.arange(n_classes)
+    per_class = count_term(objective, n_samples=30, n_classes=n_classes)
+
+    def term(tp, fp, positives):
+        return per_class(tp, fp, positives, every_class)
+
     cls = rng.integers(0, n_classes, n_events).astype(np.int16)
     d_tp, d_fp = rng.integers(-1, 3, n_events), rng.integers(-1, 3, n_events)
     tp, fp = rng.integers(2, 6, n_classes), rng.integers(2, 6, n_classes)
     positives = tp + rng.integers(0, 5, n_classes)
-    values = _sweep(term, tp, fp, positives, cls, d_tp, d_fp)
+    values = _sweep(per_class, tp, fp, positives, cls, d_tp, d_fp)
     expected = [term(tp, fp, positives).mean()]
     tp, fp = tp.copy(), fp.copy()
     for c, a, b in zip(cls, d_tp, d_fp):
