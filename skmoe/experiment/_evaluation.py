@@ -196,8 +196,9 @@ def evaluate_seed(scorer, kinds, y_train, max_escapes=()):
     if any(kind == "two-stage" for kind in kinds.values()):
         groups.update({"Voting 2s": (two_stage, True), "Ours 2s": (two_stage, False)})
     objectives = dict.fromkeys(groups)
+    tuned = [label for label in groups if label.startswith("Ours")]
     for max_escape in max_escapes:
-        for label in [label for label in groups if label.startswith("Ours")]:
+        for label in tuned:
             groups[f"{label}, escape<={max_escape:g}"] = groups[label]
             objectives[f"{label}, escape<={max_escape:g}"] = LeastOverkill(
                 max_escape, background=scorer.background)

@@ -71,3 +71,75 @@ def test_sweep_matches_event_by_event_counting(seed, n_events, n_classes, dense_
         expected.append(term(tp, fp, positives).mean())
     _objectives._DENSE_SWEEP_CELLS = 1 << 16
     np.testing.assert_allclose(values, expected, atol=1e-12)
+
+
+def _inspection_problem(seed, n=240, noise=0.35):
+    """Three noisy experts over a defect-free class (0, half the images) and two defects."""
+    rng = np.random.default_rng(seed)
+    y = np.where(np.arange(n) % 2 == 0, 0, 1 + np.arange(n) // 2 % 2)
+    proba = np.clip(np.eye(3)[y] * 0.6 + rng.normal(0.2, noise, (3, n, 3)), 0, 1)
+    return proba, y
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("max_escape", [0.0, 0.05])
+def test_least_overkill_scores_what_its_definition_says(seed, max_escape):
+    """The objective is 1 - overkill where the escape rate is within the bound, minus the
+    escape rate where it is not, up to a tie-break below one image."""
+    from skmoe.ensemble import vote_decision, vote_objective
+    from skmoe.metrics import operating_point
+
+    proba, y = _inspection_problem(seed)
+    rng = np.random.default_rng(seed)
+    for _ in range(5):
+        thresholds, weights = rng.uniform(0.2, 0.8, 3), rng.uniform(0.5, 2, 3)
+        predicted = vote_decision(proba, thresholds, weights, single_label=True)
+        point = operating_point(y, predicted, background=0)
+        expected = (1 - point.overkill_rate if point.escape_rate <= max_escape
+                    else -point.escape_rate)
+        value = vote_objective(proba, y, thresholds, weights,
+                               objective=LeastOverkill(max_escape, background=0))
+        assert expected <= value < expected + 1 / len(y)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_least_overkill_search_keeps_the_bound_and_trades_escapes_for_overkill(seed):
+    """The exact search (one threshold per expert and class) keeps the escape bound on the
+    tuning data, scores at least what the grid search does, and with escapes allowed rejects
+    no more defect-free images than the default objective's vote."""
+    from skmoe.ensemble import coordinate_search, vote_decision
+    from skmoe.metrics import operating_point
+
+    proba, y = _inspection_problem(seed)
+
+    def point(result):
+        predicted = vote_decision(proba, result.thresholds, result.weights, single_label=True)
+        return operating_point(y, predicted, background=0)
+
+    default = point(coordinate_search(proba, y, per_class_thresholds=True))
+    for max_escape in (0.0, 0.05):
+        objective = LeastOverkill(max_escape, background=0)
+        exact = coordinate_search(proba, y, objective=objective, per_class_thresholds=True)
+        grid = coordinate_search(proba, y, objective=objective, per_class_thresholds=True,
+                                 method="grid")
+        assert exact.score >= grid.score
+        assert point(exact).escape_rate <= max_escape
+    assert point(exact).overkills <= default.overkills
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: LeastOverkill(max_escape=1.5), "max_escape must be a number in"),
+    (lambda: LeastOverkill(background=3).count_term(10, 3), "an integer in 0 .. 2"),
+    (lambda: LeastOverkill(background="ok").count_term(10, 3), "an integer in 0 .. 2"),
+])
+def test_least_overkill_refuses_bad_settings(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_least_overkill_needs_one_label_per_image():
+    from skmoe.ensemble import coordinate_search
+
+    proba, y = _inspection_problem(0)
+    with pytest.raises(ValueError, match="give 1-D y"):
+        coordinate_search(proba, np.eye(3, dtype=int)[y], objective=LeastOverkill())

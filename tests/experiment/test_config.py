@@ -50,6 +50,9 @@ def test_override_without_equals_sign_is_refused():
     (BASE.replace('"synthetic"', '"neu"'), "dataset.root is required"),
     ("n_jobs = 0\n" + BASE, "non-zero integer"),
     ("output = [", "not valid TOML"),
+    (BASE + "\n[operating_point]\nmax_escapes = 0.01\n", "must be a list of escape rates"),
+    (BASE + "\n[operating_point]\nmax_escapes = [2]\n", "must be a list of escape rates"),
+    (BASE + "\n[operating_point]\nmax_escape = [0.01]\n", "did you mean 'max_escapes'"),
 ])
 def test_bad_configs_say_what_is_wrong(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message):

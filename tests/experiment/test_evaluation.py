@@ -6,6 +6,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.frozen import FrozenEstimator
 
 from skmoe import MultiExpertVotingClassifier
+from skmoe.ensemble import LeastOverkill
 from skmoe.experiment._evaluation import Scorer, ensemble_subsets, evaluate_seed
 
 
@@ -36,7 +37,9 @@ class _Rows(ClassifierMixin, BaseEstimator):
 
 
 @pytest.mark.parametrize("params", [{}, {"max_experts": 2, "quorum": {"b": 0.7}},
-                                    {"threshold_scope": "expert_class", "objective": "f1"}])
+                                    {"threshold_scope": "expert_class", "objective": "f1"},
+                                    {"objective": LeastOverkill(0.05, background="a"),
+                                     "guard_resamples": 0}])
 def test_the_run_tunes_as_the_estimator_does(params):
     """skmoe run tunes on saved probabilities with no expert to run; the estimator fitted on
     experts that give the same probabilities decides the same."""
@@ -80,6 +83,28 @@ def test_ensembles_of_the_kinds_a_job_has(kinds, ensembles):
                  for how in ("Soft mean", "Stacking")]
     assert list(result["combiners"]) == combiners
     assert list(result["reports"]) == [*kinds, *ensembles, *combiners]
+
+
+def test_operating_points_add_escape_bounded_votes_and_every_report_has_the_rates():
+    rng = np.random.default_rng(0)
+    classes = np.array(["background", "pits", "scratches"])
+    kinds = {"a": "one-stage", "b": "two-stage"}
+    y = rng.integers(0, 3, 100)
+    y_val, y_test = classes[y[:60]], classes[y[60:]]
+    # Informative experts: half their probability on the true class.
+    proba = {name: np.eye(3)[y] * 0.5 + rng.dirichlet(np.ones(3), 100) * 0.5 for name in kinds}
+    probas = {name: {"val": p[:60], "test": p[60:], "classes": classes}
+              for name, p in proba.items()}
+    scorer = Scorer(probas, y_val, y_test, list(classes), {"guard_resamples": 0},
+                    dict.fromkeys(kinds, 0.01), background="background")
+    result = evaluate_seed(scorer, kinds, y_val, max_escapes=[0.0, 0.1])
+    assert list(result["ensembles"]) == [
+        "Voting", "Ours 1s", "Voting 2s", "Ours 2s", "Ours 1s, escape<=0", "Ours 2s, escape<=0",
+        "Ours 1s, escape<=0.1", "Ours 2s, escape<=0.1"]
+    assert all(report.operating_point is not None for report in result["reports"].values())
+    # The bound holds on the validation images the vote was tuned on.
+    bounded = result["ensembles"]["Ours 1s, escape<=0.1"]
+    assert bounded["tuning"].score > 0  # feasible: 1 - overkill, not minus an escape rate
 
 
 @pytest.mark.parametrize("multilabel", [False, True])
