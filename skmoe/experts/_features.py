@@ -207,7 +207,7 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n_images, n_features_out_), float32
+        features : ndarray of shape (n_images, n_features), float32
         """
         check_is_fitted(self)
         source = check_image_input(X)
