@@ -62,10 +62,15 @@ for expert in experts.values():
 vote = MultiExpertVotingClassifier(
     [(name, FrozenEstimator(expert)) for name, expert in experts.items()]).fit(X_val, y_val)
 models = {**experts, "vote": vote}
-fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 3.8), sharey=True)
-for ax, (name, model) in zip(axes, models.items()):
-    report = defect_report(y_test, model.predict(X_test), labels=STEEL_CLASSES)
-    report.plot(ax=ax)
-    ax.set_title(f"{name}: macro F1 {report.macro.f1:.3f}")
+reports = {name: defect_report(y_test, model.predict(X_test), labels=STEEL_CLASSES)
+           for name, model in models.items()}
+fig, ax = plt.subplots(figsize=(8, 3.8))
+x = np.arange(len(STEEL_CLASSES))
+for i, (name, report) in enumerate(reports.items()):
+    ax.bar(x + (i - 1) * 0.27, report.f1, 0.27, label=f"{name} (macro F1 {report.macro.f1:.3f})")
+ax.set_xticks(x, STEEL_CLASSES)
+ax.set_ylabel("test F1")
+ax.set_ylim(0, 1.15)
+ax.legend(loc="lower left", fontsize="small")
 fig.tight_layout()
 plt.show()
