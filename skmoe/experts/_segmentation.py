@@ -102,6 +102,7 @@ class SegmentationExpert(BaseImageExpert):
     (2, 5)
     """
 
+    _networks = ("network_",)
     _parameter_constraints = {
         **BaseImageExpert._parameter_constraints,
         "backbone": [str],
@@ -152,8 +153,6 @@ class SegmentationExpert(BaseImageExpert):
         self.random_state = random_state
         self.verbose = verbose
 
-    _networks = ("network_",)
-
     def fit(self, X, y, masks=None):
         """Train the network on the defect masks of the images.
 
@@ -178,12 +177,12 @@ class SegmentationExpert(BaseImageExpert):
         self.n_channels_ = self.in_chans or source.n_channels or 3
         masks = check_masks(masks, source_sizes(source), len(self.classes_))
         self.background_index_ = self._background_index(masks, indicator)
-        defect_columns = self._defect_columns()
-        self._check_masks_against_labels(masks, indicator, defect_columns)
+        defects = self._defect_columns()
+        self._check_masks_against_labels(masks, indicator, defects)
         dataset = parts.MaskDataset(source, masks, shape=shape, n_channels=self.n_channels_,
-                                    channels=defect_columns)
+                                    channels=defects)
         self.network_, self.history_ = parts.train(
-            self._build_network(shape, len(defect_columns)), dataset, expert=self,
+            self._build_network(shape, len(defects)), dataset, expert=self,
             lr=self.lr, weight_decay=self.weight_decay, max_epochs=self.max_epochs,
             batch_size=self.batch_size, augment=self.augment)
 
@@ -205,10 +204,11 @@ class SegmentationExpert(BaseImageExpert):
 
     def _defect_columns(self):
         return defect_columns(len(self.classes_), self.background_index_)
-    def _check_masks_against_labels(self, masks, indicator, defect_columns):
+
+    def _check_masks_against_labels(self, masks, indicator, defects):
         """Refuse masks without a defect pixel; warn when they disagree with the labels."""
         marked = np.array([m.reshape(len(self.classes_), -1).any(axis=1) for m in masks])
-        if not marked[:, defect_columns].any():
+        if not marked[:, defects].any():
             raise ValueError(f"None of the {len(masks)} masks marks a defect pixel: the "
                              "segmenter learns from the pixels of the defects. Check that the "
                              "masks were loaded (e.g. return_masks=True) and are not all empty.")

@@ -96,6 +96,7 @@ class TorchvisionDetector(BaseDetector):
     (2, 5)
     """
 
+    _networks = ("network_",)
     _parameter_constraints = {
         **BaseDetector._parameter_constraints,
         "architecture": [str],
@@ -111,8 +112,6 @@ class TorchvisionDetector(BaseDetector):
         "augment": ["boolean"],
         "rpn_focal_loss": ["boolean"],
     }
-
-    _networks = ("network_",)
 
     def __init__(
         self,
