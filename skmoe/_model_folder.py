@@ -1,15 +1,16 @@
 """Model folders: a fitted estimator saved so that loading it runs no code from the folder.
 
-A model folder holds ``model.json`` (the format, the versions that wrote it, the sha256 of the
-array file, and the estimator as a tree: classes by name, their parameters and fitted state)
-and ``arrays.npz`` (every numpy array of the tree, read with ``allow_pickle=False``). Loading
-rebuilds only classes and functions of trusted packages (skmoe, scikit-learn, numpy), as
-pickle would but without its code execution: an unpickled file can run anything, a model
-folder can only name what these packages define. A folder written by another skmoe version,
-with a missing or changed array file, is refused.
+A model folder holds ``model.json`` (the format, the versions that wrote it, the sha256 of
+each weight file, and the estimator as a tree: classes by name, their parameters and fitted
+state), ``arrays.npz`` (every numpy array of the tree, read with ``allow_pickle=False``) and,
+for torch experts, ``networks.safetensors`` (their networks' state dicts). Loading rebuilds
+only classes and functions of trusted packages (skmoe, scikit-learn, numpy, scipy), as pickle
+would but without its code execution: an unpickled file can run anything, a model folder can
+only name what these packages define. A torch expert's network is rebuilt by the expert from
+its parameters (``_network_architecture``) and given its saved weights. A folder written by
+another skmoe version, with a missing or changed weight file, is refused.
 
-Torch experts (their networks, skorch nets, ultralytics checkpoints) are not yet supported:
-saving one says so.
+YOLODetector (its weights are an ultralytics checkpoint, a pickle) is not supported yet.
 """
 
 import copyreg
@@ -18,14 +19,14 @@ import importlib
 import json
 import math
 import types
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 from sklearn.utils import Bunch
 
 FORMAT = "skmoe-model"
 FORMAT_VERSION = 1
-MODEL_FILE, ARRAYS_FILE = "model.json", "arrays.npz"
+MODEL_FILE, ARRAYS_FILE, NETWORKS_FILE = "model.json", "arrays.npz", "networks.safetensors"
 # Packages whose classes and functions a model folder may name.
 TRUSTED = ("skmoe", "sklearn", "numpy", "scipy")
 
@@ -36,8 +37,8 @@ def save_model(estimator, folder):
     Parameters
     ----------
     estimator : estimator
-        Built from skmoe and scikit-learn parts (experts without torch, heads, pipelines,
-        the vote, the two-stage pipeline).
+        Built from skmoe and scikit-learn parts: any expert but YOLODetector, heads,
+        pipelines, the vote, the two-stage pipeline.
     folder : str or Path
 
     Returns
@@ -47,7 +48,7 @@ def save_model(estimator, folder):
     Examples
     --------
     >>> import tempfile, numpy as np
-    >>> from pathlib import Path
+    >>> from pathlib import Path, PurePath
     >>> from sklearn.linear_model import LogisticRegression
     >>> from skmoe import load_model, save_model
     >>> X, y = np.arange(20.0)[:, None], np.arange(20) >= 10
@@ -63,9 +64,15 @@ def save_model(estimator, folder):
     tree = writer.encode(estimator)
     folder.mkdir(parents=True)
     np.savez(folder / ARRAYS_FILE, **writer.arrays)
+    files = [ARRAYS_FILE]
+    if writer.tensors:
+        from safetensors.torch import save_file
+
+        save_file(writer.tensors, folder / NETWORKS_FILE)
+        files.append(NETWORKS_FILE)
     description = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "versions": _versions(),
-        "files": {ARRAYS_FILE: _sha256(folder / ARRAYS_FILE)}, "model": tree,
+        "files": {name: _sha256(folder / name) for name in files}, "model": tree,
     }
     (folder / MODEL_FILE).write_text(json.dumps(description, indent=1))
     return folder
@@ -100,8 +107,13 @@ def load_model(folder):
         if _sha256(folder / name) != digest:
             raise ValueError(f"{name} in {str(folder)!r} changed after the model was saved (its "
                              "sha256 differs): the folder is refused.")
+    tensors = {}
+    if NETWORKS_FILE in description["files"]:
+        from safetensors.torch import load_file
+
+        tensors = load_file(folder / NETWORKS_FILE, device="cpu")
     with np.load(folder / ARRAYS_FILE, allow_pickle=False) as arrays:
-        return _Reader(dict(arrays)).decode(description["model"])
+        return _Reader(dict(arrays), tensors).decode(description["model"])
 
 
 class _Writer:
@@ -109,6 +121,7 @@ class _Writer:
 
     def __init__(self):
         self.arrays = {}
+        self.tensors = {}  # the networks' weights, "n<object>.<attribute>.<parameter>"
         self.memo = {}  # id(object) -> its number in the tree
         # Objects memoised by id, kept alive: a state made while reducing (a copy) could be
         # freed and its id reused by another object.
@@ -127,7 +140,9 @@ class _Writer:
             return {"scalar": self._array(np.asarray(value))}
         if isinstance(value, np.dtype):
             return {"dtype": value.str}
-        if isinstance(value, list):
+        if type(value).__module__ == "skorch.history":  # a list of per-epoch dicts
+            return {"history": [self.encode(dict(row)) for row in value]}
+        if type(value) is list:
             return [self.encode(v) for v in value]
         if isinstance(value, tuple) and type(value) is tuple:
             return {"tuple": [self.encode(v) for v in value]}
@@ -136,6 +151,8 @@ class _Writer:
                     {k: self.encode(v) for k, v in value.items()}}
         if isinstance(value, type | types.FunctionType | types.BuiltinFunctionType):
             return {"global": _trusted_name(value)}
+        if isinstance(value, PurePath):
+            return {"path": str(value)}
         if id(value) in self.memo:
             return {"ref": self.memo[id(value)]}
         return self._object(value)
@@ -157,6 +174,13 @@ class _Writer:
                 part is not None for part in reduced[3:]):
             raise TypeError(f"A {type(value).__name__} cannot be saved in a model folder.")
         function, args, state = (tuple(reduced) + (None,))[:3]
+        saved = getattr(value, "_saved_networks", ())
+        if saved and isinstance(state, dict):
+            state = dict(state)
+            networks = {name: self._network(f"n{number}.{name}", state.pop(name))
+                        for name in saved if name in state}
+            return {"object": _trusted_name(args[0]), "id": number,
+                    "state": self.encode(state), "networks": networks}
         if function is copyreg.__newobj__:
             return {"object": _trusted_name(args[0]), "id": number,
                     "state": self.encode(state)}
@@ -164,11 +188,23 @@ class _Writer:
                 "args": self.encode(tuple(args)), "state": self.encode(state)}
 
 
+    def _network(self, prefix, network):
+        """A torch module's (or a skorch net's module's) weights into the tensors; its node."""
+        module = getattr(network, "module_", network)
+        for name, tensor in module.state_dict().items():
+            # Copies: safetensors refuses tensors that share memory (tied weights).
+            self.tensors[f"{prefix}.{name}"] = tensor.detach().to("cpu").contiguous().clone()
+        history = getattr(network, "history", None)
+        return {"weights": prefix,
+                "history": None if history is None else self.encode(history)}
+
+
 class _Reader:
     """Values back from their tree; only trusted classes and functions are looked up."""
 
-    def __init__(self, arrays):
+    def __init__(self, arrays, tensors):
         self.arrays = arrays
+        self.tensors = tensors
         self.objects = {}
 
     def decode(self, node):
@@ -196,10 +232,20 @@ class _Reader:
             return _trusted(content)
         if kind == "ref":
             return self.objects[content]
+        if kind == "path":
+            return Path(content)
+        if kind == "history":
+            from skorch.history import History
+
+            return History(self.decode(content))
         if kind == "object":
             cls = _trusted(content)
             value = self.objects[node["id"]] = cls.__new__(cls)
             _set_state(value, self.decode(node["state"]))
+            if "networks" in node:
+                value._restore_networks({name: (self._weights(saved["weights"]),
+                                                self.decode(saved["history"]))
+                                         for name, saved in node["networks"].items()})
             return value
         if kind == "reduce":
             value = _trusted(content)(*self.decode(node["args"]))
@@ -207,6 +253,12 @@ class _Reader:
             _set_state(value, self.decode(node["state"]))
             return value
         raise ValueError(f"Unknown node {kind!r} in a model description.")
+
+
+    def _weights(self, prefix):
+        start = prefix + "."
+        return {key[len(start):]: tensor for key, tensor in self.tensors.items()
+                if key.startswith(start)}
 
 
 def _set_state(value, state):
@@ -224,8 +276,9 @@ def _trusted_name(value):
     if module is None or name is None or module.split(".")[0] not in TRUSTED or "<" in name:
         what = getattr(value, "__name__", type(value).__name__)
         raise TypeError(f"{what} (module {module}) cannot be saved in a model folder: only "
-                        f"classes and functions of {', '.join(TRUSTED)} can. Torch experts "
-                        "are not supported yet.")
+                        f"classes and functions of {', '.join(TRUSTED)} can (a torch "
+                        "expert's networks are saved as weights; YOLODetector is not "
+                        "supported yet).")
     return f"{module}:{name}"
 
 

@@ -114,12 +114,75 @@ def test_what_cannot_be_saved_is_named(tmp_path):
     assert not (tmp_path / "model").exists()  # nothing half-written
 
 
-def test_a_torch_expert_is_refused_for_now(steel, tmp_path):
-    pytest.importorskip("torch")
-    from skmoe.experts import ImageClassifier
+@pytest.fixture(scope="module")
+def torch_experts(tmp_path_factory):
+    """One fitted expert of each torch type, on tiny synthetic data (CPU, one epoch)."""
+    torch = pytest.importorskip("torch")
+    timm = pytest.importorskip("timm")
+    from skmoe.experts import (
+        ImageClassifier,
+        SegmentationExpert,
+        TorchvisionDetector,
+        make_feature_expert,
+    )
 
-    X, y = steel
-    expert = ImageClassifier("resnet10t", image_size=32, max_epochs=1, validation_fraction=0,
-                             device="cpu", random_state=0).fit(X[:40], y[:40])
-    with pytest.raises(TypeError, match="Torch experts are not supported yet"):
-        save_model(expert, tmp_path / "model")
+    torch.manual_seed(0)
+    weights = tmp_path_factory.mktemp("weights") / "resnet10t.pth"
+    torch.save(timm.create_model("resnet10t").state_dict(), weights)
+    X, y, masks = make_steel_defects(40, image_size=32, class_weights=[1] * 5,
+                                     return_masks=True, random_state=0)
+    X_boxes, y_boxes, boxes = make_steel_defects(20, image_size=64, class_weights=[1] * 5,
+                                                 return_boxes=True, random_state=0)
+    common = dict(device="cpu", random_state=0)
+    return {
+        "classifier": (ImageClassifier("resnet10t", image_size=32, max_epochs=1,
+                                       flips="horizontal", **common).fit(X, y), X),
+        "features": (make_feature_expert("resnet10t", checkpoint_path=weights, image_size=32,
+                                         device="cpu").fit(X, y), X),
+        "segmenter": (SegmentationExpert("resnet10t", image_size=32, max_epochs=1,
+                                         **common).fit(X, y, masks=masks), X),
+        "detector": (TorchvisionDetector("fasterrcnn_mobilenet_v3_large_320_fpn", max_epochs=1,
+                                         **common).fit(X_boxes, y_boxes, boxes=boxes), X_boxes),
+        "weights": weights,
+    }
+
+
+@pytest.mark.parametrize("name", ["classifier", "features", "segmenter", "detector"])
+def test_torch_experts_are_saved_as_weights_and_predict_the_same(torch_experts, name,
+                                                                 tmp_path):
+    """The network is rebuilt from the expert's parameters and given its saved weights
+    (safetensors): the same probabilities, without the checkpoint file it started from."""
+    expert, X = torch_experts[name]
+    folder = save_model(expert, tmp_path / "model")
+    assert (folder / "networks.safetensors").is_file()
+    moved = torch_experts["weights"].rename(tmp_path / "elsewhere.pth")  # not read at load
+    try:
+        loaded = load_model(folder)
+    finally:
+        moved.rename(torch_experts["weights"])
+    np.testing.assert_array_equal(loaded.predict_proba(X[:8]), expert.predict_proba(X[:8]))
+    history = getattr(expert, "history_", None)
+    if history is not None:
+        assert loaded.history_[:, "train_loss"] == history[:, "train_loss"]
+
+
+def test_a_model_trained_on_a_gpu_loads_on_a_cpu(torch_experts, tmp_path):
+    """Weights are saved from and loaded to the CPU; the expert predicts on the CPU of a
+    machine without the GPU it was trained on."""
+    import copy
+
+    expert, X = torch_experts["classifier"]
+    on_gpu = copy.deepcopy(expert)
+    on_gpu.device_ = "cuda:0"  # as a GPU fit leaves it
+    loaded = load_model(save_model(on_gpu, tmp_path / "model"))
+    np.testing.assert_array_equal(loaded.predict_proba(X[:8]), expert.predict_proba(X[:8]))
+
+
+def test_yolo_is_refused_for_now(tmp_path):
+    """Its weights are an ultralytics checkpoint, a pickle: not a form a model folder keeps."""
+    from skmoe.experts import YOLODetector
+
+    detector = YOLODetector()
+    detector.classes_, detector.checkpoint_ = np.array(["a", "b"]), b"a pickle"
+    with pytest.raises(TypeError, match="YOLODetector is not supported yet"):
+        save_model(detector, tmp_path / "model")

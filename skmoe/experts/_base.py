@@ -7,6 +7,7 @@ checks, ``classes_``, the device and its fallback, seeding, the user's global st
 that fails leaving nothing half-fitted, pickling, tags and ``predict`` are here.
 """
 
+import contextlib
 from numbers import Integral, Real
 
 import numpy as np
@@ -219,6 +220,22 @@ class BaseImageExpert(ClassifierMixin, BaseEstimator):
             network_pickled_on_cpu(state, attribute)
         return state
 
+    # --- model folders (skmoe.save_model) ----------------------------------------------------
+
+    @property
+    def _saved_networks(self):
+        """The attributes a model folder saves as weights (state dicts), not as objects."""
+        return self._networks
+
+    def _network_architecture(self, attribute):
+        """The network of ``attribute`` as built before training (for its saved weights)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot rebuild {attribute}.")
+
+    def _restore_networks(self, saved):
+        """Rebuild each saved network and load its weights; ``saved`` maps an attribute to
+        (state dict, history or None)."""
+        restore_networks(self, saved)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
@@ -236,6 +253,34 @@ def network_pickled_on_cpu(state, attribute):
     if network is not None and next(network.parameters()).device.type != "cpu":
         state[attribute] = copy.deepcopy(network).to("cpu")
     return state
+
+
+def restore_networks(estimator, saved):
+    """Set each attribute of ``saved`` to its network, rebuilt and given its saved weights.
+
+    The architecture is built from the estimator's parameters and fitted attributes, without
+    reading the weight files the parameters name (``checkpoint_path``, ...): the machine that
+    loads a model need not have them, and the saved weights replace them anyway.
+    """
+    with architecture_only(estimator):
+        for attribute, (state_dict, _) in saved.items():
+            network = estimator._network_architecture(attribute)
+            network.load_state_dict(state_dict)
+            setattr(estimator, attribute, network.eval())
+
+
+@contextlib.contextmanager
+def architecture_only(estimator):
+    """The estimator's weight-file parameters unset for a while (pretrained off)."""
+    unset = {"checkpoint_path": None, "backbone_checkpoint_path": None, "pretrained": False}
+    saved = {name: vars(estimator)[name] for name in unset if name in vars(estimator)}
+    try:
+        for name in saved:
+            setattr(estimator, name, unset[name])
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(estimator, name, value)
 
 
 def resolve_device(device):

@@ -246,6 +246,18 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         return tags
 
+    # --- model folders (skmoe.save_model): the backbone saved as weights ---------------------
+
+    _saved_networks = ("network_",)
+
+    def _network_architecture(self, attribute):
+        return self._build_network()
+
+    def _restore_networks(self, saved):
+        from ._base import restore_networks
+
+        restore_networks(self, saved)
+
     # --- building blocks -------------------------------------------------------------------
 
     def _build_network(self):

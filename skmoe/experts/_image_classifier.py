@@ -295,6 +295,33 @@ class ImageClassifier(BaseImageExpert):
         state.pop("_compiled", None)  # torch.compile's output does not pickle: rebuilt on use
         return state
 
+    # --- model folders (skmoe.save_model): the skorch net saved as its module's weights ------
+
+    _saved_networks = ("net_",)
+
+    def _network_architecture(self, attribute):
+        return self._build_network()
+
+    def _restore_networks(self, saved):
+        """The network rebuilt with its weights, in a skorch net that holds it and its
+        history (as a fit that drops the training state leaves it)."""
+        import skorch
+        import torch
+        from skorch.history import History
+
+        from ._base import architecture_only
+
+        (state_dict, history), = saved.values()
+        with architecture_only(self):
+            network = self._build_network()
+        network.load_state_dict(state_dict)
+        net = skorch.NeuralNet(network.eval(), criterion=torch.nn.Module,
+                               predict_nonlinearity=_sigmoid if self.multilabel_ else "auto")
+        net.initialize()
+        net.history = History(history or [])
+        _drop_training_state(net)
+        self.net_ = net
+
     # --- building blocks -------------------------------------------------------------------
 
     def _inference_network(self, device):

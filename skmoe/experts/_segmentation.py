@@ -205,6 +205,9 @@ class SegmentationExpert(BaseImageExpert):
     def _defect_columns(self):
         return defect_columns(len(self.classes_), self.background_index_)
 
+    def _network_architecture(self, attribute):
+        return self._build_network(image_shape(self.image_size), len(self._defect_columns()))
+
     def _check_masks_against_labels(self, masks, indicator, defects):
         """Refuse masks without a defect pixel; warn when they disagree with the labels."""
         marked = np.array([m.reshape(len(self.classes_), -1).any(axis=1) for m in masks])

@@ -79,6 +79,9 @@ class TorchvisionDetector(BaseDetector):
     background_index_ : int or None
     network_ : torch.nn.Module
         The trained torchvision model.
+    min_size_, max_size_ : int
+        The sizes torchvision resizes images to (``min_size``, ``max_size`` or the training
+        images' own).
     history_ : skorch.history.History
         One row per epoch: ``epoch``, ``train_loss`` (mean over the epoch's batches), ``lr``
         and ``dur`` (seconds), read as ``history_[:, "train_loss"]``, as the CNN expert's
@@ -162,8 +165,6 @@ class TorchvisionDetector(BaseDetector):
 
     def _train(self, source, boxes, sizes, indicator):
         import_optional("torchvision", needed_by="TorchvisionDetector")
-
-        from .._checkpoints import load_state_dict
         from . import _torchvision_parts as parts
 
         if self.backbone_checkpoint_path is not None:
@@ -173,25 +174,35 @@ class TorchvisionDetector(BaseDetector):
             if not Path(self.backbone_checkpoint_path).is_file():
                 raise FileNotFoundError(f"backbone_checkpoint_path="
                                         f"{str(self.backbone_checkpoint_path)!r} is not a file.")
-        min_size, max_size = self.min_size or int(sizes.min()), self.max_size or int(sizes.max())
+        self.min_size_ = self.min_size or int(sizes.min())
+        self.max_size_ = self.max_size or int(sizes.max())
+        self.network_, self.history_ = parts.train(
+            self._network_architecture("network_"),
+            parts.DetectionDataset(source, boxes, augment=self.augment), expert=self,
+            lr=self.lr, weight_decay=self.weight_decay, max_epochs=self.max_epochs,
+            batch_size=self.batch_size, mixed_precision=self._autocast(self.device_))
+
+    def _network_architecture(self, attribute):
+        """The detector as built before training: the architecture, the backbone's and the
+        detector's starting weights (when given), the anchors and the RPN's loss."""
+        from .._checkpoints import load_state_dict
+        from . import _torchvision_parts as parts
+
         if self.backbone is None:
             network = parts.build_model(self.architecture, len(self.classes_),
-                                        min_size=min_size, max_size=max_size,
+                                        min_size=self.min_size_, max_size=self.max_size_,
                                         model_kwargs=self.model_kwargs)
         else:
             network = parts.build_timm_model(
                 self.architecture, self.backbone, len(self.classes_),
-                checkpoint_path=self.backbone_checkpoint_path, min_size=min_size,
-                max_size=max_size, model_kwargs=self.model_kwargs)
+                checkpoint_path=self.backbone_checkpoint_path, min_size=self.min_size_,
+                max_size=self.max_size_, model_kwargs=self.model_kwargs)
         parts.scale_anchors(network, self.anchor_scale)
         if self.checkpoint_path is not None:
             load_state_dict(network, self.checkpoint_path)
         if self.rpn_focal_loss:
             parts.use_focal_rpn(network)
-        self.network_, self.history_ = parts.train(
-            network, parts.DetectionDataset(source, boxes, augment=self.augment), expert=self,
-            lr=self.lr, weight_decay=self.weight_decay, max_epochs=self.max_epochs,
-            batch_size=self.batch_size, mixed_precision=self._autocast(self.device_))
+        return network
 
     def _detect(self, source, device):
         torch = import_optional("torch", needed_by="TorchvisionDetector")
