@@ -29,6 +29,21 @@ FORMAT_VERSION = 1
 MODEL_FILE, ARRAYS_FILE, NETWORKS_FILE = "model.json", "arrays.npz", "networks.safetensors"
 # Packages whose classes and functions a model folder may name.
 TRUSTED = ("skmoe", "sklearn", "numpy", "scipy")
+# The functions loading may call to rebuild an object (pickle's "reduce"), beside named
+# tuples: constructors of compiled objects of scikit-learn and numpy (trees, losses, k-d
+# trees, random generators). Any other callable of a trusted package (numpy.save, a dataset
+# fetcher) could write files or reach the network: never called.
+CONSTRUCTORS = frozenset({
+    "sklearn.tree._tree:Tree",
+    "sklearn._loss._loss:__pyx_unpickle_CyHalfMultinomialLoss",
+    "sklearn.metrics._dist_metrics:newObj",
+    "sklearn.neighbors._kd_tree:newObj",
+    "sklearn.neighbors._ball_tree:newObj",
+    "numpy.random._pickle:__randomstate_ctor",
+    "numpy.random._pickle:__generator_ctor",
+    "numpy.random._pickle:__bit_generator_ctor",
+    "numpy.random.bit_generator:__pyx_unpickle_SeedSequence",
+})
 
 
 def save_model(estimator, folder):
@@ -174,19 +189,19 @@ class _Writer:
                 part is not None for part in reduced[3:]):
             raise TypeError(f"A {type(value).__name__} cannot be saved in a model folder.")
         function, args, state = (tuple(reduced) + (None,))[:3]
-        saved = getattr(value, "_saved_networks", ())
-        if saved and isinstance(state, dict):
-            state = dict(state)
-            networks = {name: self._network(f"n{number}.{name}", state.pop(name))
-                        for name in saved if name in state}
-            return {"object": _trusted_name(args[0]), "id": number,
-                    "state": self.encode(state), "networks": networks}
         if function is copyreg.__newobj__:
-            return {"object": _trusted_name(args[0]), "id": number,
-                    "state": self.encode(state)}
-        return {"reduce": _trusted_name(function), "id": number,
-                "args": self.encode(tuple(args)), "state": self.encode(state)}
-
+            node = {"object": _trusted_name(args[0]), "id": number}
+            saved = getattr(value, "_saved_networks", ())
+            if saved and isinstance(state, dict):  # a torch expert: networks as weights
+                state = dict(state)
+                node["networks"] = {name: self._network(f"n{number}.{name}", state.pop(name))
+                                    for name in saved if name in state}
+            node["state"] = self.encode(state)
+            return node
+        name = _trusted_name(function)
+        _check_constructor(name, function)
+        return {"reduce": name, "id": number, "args": self.encode(tuple(args)),
+                "state": self.encode(state)}
 
     def _network(self, prefix, network):
         """A torch module's (or a skorch net's module's) weights into the tensors; its node."""
@@ -240,6 +255,8 @@ class _Reader:
             return History(self.decode(content))
         if kind == "object":
             cls = _trusted(content)
+            if not isinstance(cls, type):
+                raise ValueError(f"The model description names {content!r} as a class: refused.")
             value = self.objects[node["id"]] = cls.__new__(cls)
             _set_state(value, self.decode(node["state"]))
             if "networks" in node:
@@ -248,7 +265,9 @@ class _Reader:
                                          for name, saved in node["networks"].items()})
             return value
         if kind == "reduce":
-            value = _trusted(content)(*self.decode(node["args"]))
+            function = _trusted(content)
+            _check_constructor(content, function)
+            value = function(*self.decode(node["args"]))
             self.objects[node["id"]] = value
             _set_state(value, self.decode(node["state"]))
             return value
@@ -259,6 +278,14 @@ class _Reader:
         start = prefix + "."
         return {key[len(start):]: tensor for key, tensor in self.tensors.items()
                 if key.startswith(start)}
+
+
+def _check_constructor(name, function):
+    """Refuse a callable that rebuilding an object may not call (see ``CONSTRUCTORS``)."""
+    if name in CONSTRUCTORS or (isinstance(function, type) and issubclass(function, tuple)):
+        return
+    raise TypeError(f"{name} would be called to rebuild an object when loading; a model folder "
+                    "calls only the constructors it lists (CONSTRUCTORS) and named tuples.")
 
 
 def _set_state(value, state):

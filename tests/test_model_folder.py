@@ -4,9 +4,15 @@ import json
 
 import numpy as np
 import pytest
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -105,6 +111,29 @@ def test_only_trusted_packages_are_named(models, tmp_path):
     _edit_description(folder, lambda d: d["model"].update({"object": "os:system"}))
     with pytest.raises(ValueError, match="outside the trusted packages"):
         load_model(folder)
+
+
+def test_only_listed_constructors_are_called(models, tmp_path):
+    """Rebuilding may call a trusted package's function only where it is a listed
+    constructor: numpy.save, say, would write a file."""
+    folder = save_model(models["texture"], tmp_path / "model")
+    _edit_description(folder, lambda d: d.update(model={
+        "reduce": "numpy:save", "id": 0, "args": {"tuple": ["/tmp/x", 1]}, "state": None}))
+    with pytest.raises(TypeError, match="calls only the constructors it lists"):
+        load_model(folder)
+
+
+@pytest.mark.parametrize("head", [
+    HistGradientBoostingClassifier(max_iter=10, random_state=0),
+    KNeighborsClassifier(algorithm="kd_tree"),
+    OneVsRestClassifier(LogisticRegression(max_iter=500)),
+    ExtraTreesClassifier(5, random_state=np.random.RandomState(0)),
+])
+def test_scikit_learn_heads_round_trip(steel, head, tmp_path):
+    X, y = steel
+    model = _statistics(head).fit(X, y)
+    loaded = load_model(save_model(model, tmp_path / "model"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
 def test_what_cannot_be_saved_is_named(tmp_path):
