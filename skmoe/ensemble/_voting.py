@@ -297,15 +297,26 @@ default="precision_recall"
             names, experts, expert_params, split_params, X, y)
         self.expert_times_ = self._given_times(names) or dict(zip(names, times))
         keep, tuning = self._tuning_arguments(names, self.expert_times_, self.classes_)
-        self.experts_ = [fitted[i] for i in keep]
-        self.named_experts_ = Bunch(**{names[i]: fitted[i] for i in keep})
-        self.quorum_ = tuning["quorum"]
         # Single-label fits are tuned on the one label predict returns.
         y_tune = indicator if self.multilabel_ else np.argmax(indicator, axis=1)
         # The ensemble's parameters were validated when fit began: not again in tune_vote.
         with sklearn.config_context(skip_parameter_validation=True):
             result = tune_vote(expert_proba[keep], y_tune, **tuning,
                                callback=self._report_progress if self.verbose else None)
+        self._set_tuning(names, fitted, keep, tuning["quorum"], result)
+        if self.verbose and len(result.guard_gains):
+            print(f"[MultiExpertVotingClassifier] guard: held-out gain "
+                  f"{result.guard_gains.mean():+.4f} over {len(result.guard_gains)} halves, "
+                  f"{'tuning kept' if result.tuning_kept else 'starting vote kept'}")
+        return self
+
+    def _set_tuning(self, names, fitted, keep, quorum, result):
+        """The fitted state of a tuned vote: its voting experts (``keep`` of ``fitted``),
+        quorum and ``tune_vote``'s result. Shared by ``fit`` and ``skmoe run`` (which tunes on
+        saved probabilities and saves the vote it tuned as a model)."""
+        self.experts_ = [fitted[i] for i in keep]
+        self.named_experts_ = Bunch(**{names[i]: fitted[i] for i in keep})
+        self.quorum_ = quorum
         self.thresholds_ = result.thresholds
         self.weights_ = result.weights
         self.best_score_ = result.score
@@ -313,11 +324,6 @@ default="precision_recall"
         self.n_iter_ = result.n_iter
         self.tuning_kept_ = result.tuning_kept
         self.guard_gains_ = result.guard_gains
-        if self.verbose and len(result.guard_gains):
-            print(f"[MultiExpertVotingClassifier] guard: held-out gain "
-                  f"{result.guard_gains.mean():+.4f} over {len(result.guard_gains)} halves, "
-                  f"{'tuning kept' if result.tuning_kept else 'starting vote kept'}")
-        return self
 
     def _tuning_arguments(self, names, times, classes):
         """The experts that vote (``max_experts``) and :func:`tune_vote`'s arguments for them.

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 from sklearn.dummy import DummyClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils import Bunch
 from sklearn.utils.parallel import Parallel, delayed
 
@@ -86,7 +87,9 @@ class Scorer:
         -------
         vote : Bunch
             ``voters`` (the experts that vote, after ``max_experts``), ``tuning``
-            (:class:`~skmoe.ensemble.VoteTuning`) and ``predictions`` (of the test rows).
+            (:class:`~skmoe.ensemble.VoteTuning`), ``predictions`` (of the test rows) and
+            ``model``, a function of the fitted experts by name that returns the tuned vote as
+            a fitted :class:`~skmoe.MultiExpertVotingClassifier` (to save it).
         """
         params = dict(self.ensemble_params)
         if objective is not None:
@@ -105,7 +108,17 @@ class Scorer:
         decision = vote_decision(np.stack([self._saved(name, "test") for name in voters]),
                                  tuning.thresholds, tuning.weights, arguments["quorum"],
                                  single_label=not self.multilabel)
-        return Bunch(voters=voters, tuning=tuning,
+
+        def model(experts):
+            fitted = MultiExpertVotingClassifier(
+                [(name, FrozenEstimator(experts[name])) for name in names], **params)
+            fitted.classes_, fitted.multilabel_, fitted.expert_times_ = \
+                classes, self.multilabel, times
+            frozen = [estimator for _, estimator in fitted.experts]
+            fitted._set_tuning(names, frozen, keep, arguments["quorum"], tuning)
+            return fitted
+
+        return Bunch(voters=voters, tuning=tuning, model=model,
                      predictions=decision if self.multilabel else classes[decision])
 
     def soft_mean(self, names):
@@ -207,7 +220,8 @@ def evaluate_seed(scorer, kinds, y_train, max_escapes=()):
         start = time.perf_counter()
         vote = scorer.ensemble(names, plain=plain, objective=objectives[label])
         ensembles[label] = {"voters": vote.voters, "tuning": vote.tuning, "experts": names,
-                            "plain": plain, "seconds": time.perf_counter() - start}
+                            "plain": plain, "seconds": time.perf_counter() - start,
+                            "model": vote.model}
         predictions[label] = vote.predictions
     # The two common combiners of the same experts beside the votes, so that users see which
     # wins on their data.

@@ -4,10 +4,12 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
+import joblib
 import numpy as np
 from joblib import parallel_config
 from sklearn.utils import Bunch
 
+from .._model_folder import save_model
 from ..datasets._common import take
 from ..utils._optional import import_optional
 from ._cache import load_proba, read_json, write_json
@@ -74,6 +76,7 @@ def run_experiment(config, *, force=False, log=print):
         max_escapes = config["operating_point"]["max_escapes"] \
             if scorer.background is not None and np.ndim(data.y_val) == 1 else []
         result = evaluate_seed(scorer, kinds, data.y_train, max_escapes=max_escapes)
+        save_tuned_votes(result["ensembles"], jobs, output / f"seed-{seed}" / "models", log)
         log(f"seed {seed}: ensemble-size ablation")
         result["ablation"] = ablation(
             scorer, list(kinds), min_size=config["ablation"]["min_size"],
@@ -84,6 +87,27 @@ def run_experiment(config, *, force=False, log=print):
         seeds.append(result)
     report, main_table = write_report(output, config, bunch, kinds, seeds)
     return Bunch(seeds=seeds, report=report, main_table=main_table, output=output)
+
+
+def save_tuned_votes(ensembles, jobs, folder, log):
+    """Each tuned vote ("Ours 1s", "Ours 2s") as a model folder under ``folder``, its
+    experts as they were trained; a vote with an expert a model folder cannot hold yet (YOLO)
+    is named in the log and left out."""
+    experts = {}
+    for label, fitted in ensembles.items():
+        if label not in ("Ours 1s", "Ours 2s"):
+            continue
+        for job in jobs:
+            if job["name"] in fitted["experts"] and job["name"] not in experts:
+                experts[job["name"]] = joblib.load(Path(job["folder"]) / "model.joblib")
+        target = folder / label.lower().replace(" ", "-")  # ours-1s, ours-2s
+        shutil.rmtree(target, ignore_errors=True)  # a rerun's vote replaces the last
+        try:
+            save_model(fitted["model"](experts), target)
+        except TypeError as exc:
+            log(f"  {label}: no model folder ({exc})")
+            continue
+        log(f"  {label}: model folder {target}")
 
 
 def _plan(config, bunch, seed, seed_folder):
