@@ -76,9 +76,10 @@ def test_bad_input_is_named(steel, params, y_of, error, message):
 
 def test_neu_textures_are_told_apart(data_root):
     """On NEU-DET's canonical split the histograms alone reach macro F1 0.9726 (train and
-    validation images fit, 180 test images; the logistic regression is deterministic)."""
+    validation images fit, 180 test images); on five random 8:1:1 splits (seeds 0-4)
+    0.9607, 0.9208, 0.9442, 0.9604, 0.9667: asserted with a margin below all of them."""
     bunch = load_neu(data_root / "neu-det", split_file="split.csv")
     fit_rows, test = bunch.split != "test", bunch.split == "test"
     expert = TextureExpert().fit(bunch.images[fit_rows], bunch.target[fit_rows])
     predicted = expert.predict(bunch.images[test])
-    assert f1_score(bunch.target[test], predicted, average="macro") > 0.93
+    assert f1_score(bunch.target[test], predicted, average="macro") > 0.90
