@@ -7,10 +7,9 @@ for torch experts, ``networks.safetensors`` (their networks' state dicts). Loadi
 only classes and functions of trusted packages (skmoe, scikit-learn, numpy, scipy), as pickle
 would but without its code execution: an unpickled file can run anything, a model folder can
 only name what these packages define. A torch expert's network is rebuilt by the expert from
-its parameters (``_network_architecture``) and given its saved weights. A folder written by
-another skmoe version, with a missing or changed weight file, is refused.
-
-YOLODetector (its weights are an ultralytics checkpoint, a pickle) is not supported yet.
+its parameters (``_network_architecture``, or the architecture the folder describes, as
+ultralytics' model definitions) and given its saved weights. A folder written by another skmoe
+version, with a missing or changed weight file, is refused.
 """
 
 import copyreg
@@ -19,6 +18,7 @@ import importlib
 import json
 import math
 import types
+from collections import namedtuple
 from pathlib import Path, PurePath
 
 import numpy as np
@@ -44,6 +44,9 @@ CONSTRUCTORS = frozenset({
     "numpy.random._pickle:__bit_generator_ctor",
     "numpy.random.bit_generator:__pyx_unpickle_SeedSequence",
 })
+# What a torch expert gets back for each network it saved (``_restore_networks``): the
+# state dict, the skorch history (or None) and the architecture's description (or None).
+SavedNetwork = namedtuple("SavedNetwork", "weights history architecture")
 
 
 def save_model(estimator, folder):
@@ -52,8 +55,8 @@ def save_model(estimator, folder):
     Parameters
     ----------
     estimator : estimator
-        Built from skmoe and scikit-learn parts: any expert but YOLODetector, heads,
-        pipelines, the vote, the two-stage pipeline.
+        Built from skmoe and scikit-learn parts: any expert, heads, pipelines, the vote,
+        the two-stage pipeline.
     folder : str or Path
 
     Returns
@@ -193,9 +196,11 @@ class _Writer:
             node = {"object": _trusted_name(args[0]), "id": number}
             saved = getattr(value, "_saved_networks", ())
             if saved and isinstance(state, dict):  # a torch expert: networks as weights
-                state = dict(state)
-                node["networks"] = {name: self._network(f"n{number}.{name}", state.pop(name))
-                                    for name in saved if name in state}
+                networks = [name for name in saved if state.get(name) is not None]
+                state = {k: v for k, v in state.items() if k not in networks}
+                node["networks"] = {
+                    name: self._network(f"n{number}.{name}", *value._network_to_save(name))
+                    for name in networks}
             node["state"] = self.encode(state)
             return node
         name = _trusted_name(function)
@@ -203,15 +208,13 @@ class _Writer:
         return {"reduce": name, "id": number, "args": self.encode(tuple(args)),
                 "state": self.encode(state)}
 
-    def _network(self, prefix, network):
-        """A torch module's (or a skorch net's module's) weights into the tensors; its node."""
-        module = getattr(network, "module_", network)
+    def _network(self, prefix, module, history, architecture):
+        """A torch module's weights into the tensors; its node."""
         for name, tensor in module.state_dict().items():
             # Copies: safetensors refuses tensors that share memory (tied weights).
             self.tensors[f"{prefix}.{name}"] = tensor.detach().to("cpu").contiguous().clone()
-        history = getattr(network, "history", None)
-        return {"weights": prefix,
-                "history": None if history is None else self.encode(history)}
+        return {"weights": prefix, "history": self.encode(history),
+                "architecture": self.encode(architecture)}
 
 
 class _Reader:
@@ -260,9 +263,11 @@ class _Reader:
             value = self.objects[node["id"]] = cls.__new__(cls)
             _set_state(value, self.decode(node["state"]))
             if "networks" in node:
-                value._restore_networks({name: (self._weights(saved["weights"]),
-                                                self.decode(saved["history"]))
-                                         for name, saved in node["networks"].items()})
+                value._restore_networks({
+                    name: SavedNetwork(self._weights(saved["weights"]),
+                                       self.decode(saved["history"]),
+                                       self.decode(saved.get("architecture")))
+                    for name, saved in node["networks"].items()})
             return value
         if kind == "reduce":
             function = _trusted(content)
@@ -304,8 +309,7 @@ def _trusted_name(value):
         what = getattr(value, "__name__", type(value).__name__)
         raise TypeError(f"{what} (module {module}) cannot be saved in a model folder: only "
                         f"classes and functions of {', '.join(TRUSTED)} can (a torch "
-                        "expert's networks are saved as weights; YOLODetector is not "
-                        "supported yet).")
+                        "expert's networks are saved as weights).")
     return f"{module}:{name}"
 
 

@@ -21,6 +21,8 @@ from skmoe.datasets import image_statistics, make_steel_defects
 from skmoe.ensemble import LeastOverkill
 from skmoe.experts import TextureExpert
 
+from ._packages import skip_without
+
 
 @pytest.fixture(scope="module")
 def steel():
@@ -207,11 +209,27 @@ def test_a_model_trained_on_a_gpu_loads_on_a_cpu(torch_experts, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X[:8]), expert.predict_proba(X[:8]))
 
 
-def test_yolo_is_refused_for_now(tmp_path):
-    """Its weights are an ultralytics checkpoint, a pickle: not a form a model folder keeps."""
+def test_yolo_is_saved_as_weights_and_its_definition(tmp_path):
+    """Its checkpoint (an ultralytics pickle) is saved as the network's weights beside
+    ultralytics' model definition; loading rebuilds the network from that definition, never
+    unpickling anything from the folder."""
+    skip_without("ultralytics")
     from skmoe.experts import YOLODetector
 
-    detector = YOLODetector()
-    detector.classes_, detector.checkpoint_ = np.array(["a", "b"]), b"a pickle"
-    with pytest.raises(TypeError, match="YOLODetector is not supported yet"):
-        save_model(detector, tmp_path / "model")
+    X, y, boxes = make_steel_defects(40, image_size=64, return_boxes=True, random_state=0)
+    detector = YOLODetector(image_size=64, max_epochs=1, validation_fraction=0, device="cpu",
+                            random_state=0).fit(X, y, boxes=boxes)
+    folder = save_model(detector, tmp_path / "model")
+    loaded = load_model(folder)
+    np.testing.assert_array_equal(loaded.predict_proba(X[:8]), detector.predict_proba(X[:8]))
+    for mine, theirs in zip(loaded.predict_boxes(X[:4]), detector.predict_boxes(X[:4])):
+        np.testing.assert_array_equal(mine, theirs)
+    assert loaded.history_[:, "train_loss"] == detector.history_[:, "train_loss"]
+
+    def other_network(description):
+        (node,) = description["model"]["networks"].values()
+        node["architecture"]["dict"]["class"] = "SegmentationModel"
+
+    _edit_description(folder, other_network)
+    with pytest.raises(ValueError, match="only DetectionModel, RTDETRDetectionModel load"):
+        load_model(folder)

@@ -91,8 +91,8 @@ def run_experiment(config, *, force=False, log=print):
 
 def save_tuned_votes(ensembles, jobs, folder, log):
     """Each tuned vote ("Ours 1s", "Ours 2s") as a model folder under ``folder``, its
-    experts as they were trained; a vote with an expert a model folder cannot hold yet (YOLO)
-    is named in the log and left out."""
+    experts as they were trained; a vote with an expert a model folder cannot hold (one of a
+    user's own classes) is named in the log and left out."""
     experts = {}
     for label, fitted in ensembles.items():
         if label not in ("Ours 1s", "Ours 2s"):

@@ -28,7 +28,30 @@ from ..utils._sklearn_compat import Interval, _fit_context
 FLIP_AXES = {"none": (), "horizontal": (-1,), "both": (-1, -2)}
 
 
-class BaseImageExpert(ClassifierMixin, BaseEstimator):
+class SavedNetworksMixin:
+    """How a model folder (``skmoe.save_model``) keeps an estimator's torch networks: as
+    their weights, rebuilt at load from the estimator's parameters, never unpickled."""
+
+    # The attributes a model folder saves as weights (state dicts), not as objects.
+    _saved_networks = ()
+
+    def _network_to_save(self, attribute):
+        """What a model folder keeps of the network ``attribute``: (torch module, its skorch
+        history or None, a description of its architecture or None)."""
+        network = getattr(self, attribute)
+        return getattr(network, "module_", network), getattr(network, "history", None), None
+
+    def _network_architecture(self, attribute):
+        """The network of ``attribute`` as built before training (for its saved weights)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot rebuild {attribute}.")
+
+    def _restore_networks(self, saved):
+        """Rebuild each saved network and load its weights; ``saved`` maps an attribute to
+        its ``SavedNetwork`` (state dict, history or None, architecture or None)."""
+        restore_networks(self, saved)
+
+
+class BaseImageExpert(SavedNetworksMixin, ClassifierMixin, BaseEstimator):
     """Base of the image experts: the template their ``fit`` and ``predict_proba`` follow.
 
     A subclass implements
@@ -220,21 +243,10 @@ class BaseImageExpert(ClassifierMixin, BaseEstimator):
             network_pickled_on_cpu(state, attribute)
         return state
 
-    # --- model folders (skmoe.save_model) ----------------------------------------------------
-
     @property
     def _saved_networks(self):
-        """The attributes a model folder saves as weights (state dicts), not as objects."""
+        """A model folder saves the networks as weights (state dicts), not as objects."""
         return self._networks
-
-    def _network_architecture(self, attribute):
-        """The network of ``attribute`` as built before training (for its saved weights)."""
-        raise NotImplementedError(f"{type(self).__name__} cannot rebuild {attribute}.")
-
-    def _restore_networks(self, saved):
-        """Rebuild each saved network and load its weights; ``saved`` maps an attribute to
-        (state dict, history or None)."""
-        restore_networks(self, saved)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -263,9 +275,9 @@ def restore_networks(estimator, saved):
     loads a model need not have them, and the saved weights replace them anyway.
     """
     with architecture_only(estimator):
-        for attribute, (state_dict, _) in saved.items():
+        for attribute, network_saved in saved.items():
             network = estimator._network_architecture(attribute)
-            network.load_state_dict(state_dict)
+            network.load_state_dict(network_saved.weights)
             setattr(estimator, attribute, network.eval())
 
 

@@ -22,7 +22,13 @@ from ..utils._global_state import keeps_global_state
 from ..utils._images import check_image_input
 from ..utils._optional import import_optional
 from ..utils._sklearn_compat import Interval, StrOptions, _fit_context
-from ._base import FLIP_AXES, image_shape, inference_device, resolve_device
+from ._base import (
+    FLIP_AXES,
+    SavedNetworksMixin,
+    image_shape,
+    inference_device,
+    resolve_device,
+)
 
 _BATCHES_PER_CHUNK = 8
 
@@ -40,7 +46,7 @@ def file_digest(path):
     return _digest_of(str(path), stat.st_size, stat.st_mtime_ns)
 
 
-class ImageFeatures(TransformerMixin, BaseEstimator):
+class ImageFeatures(SavedNetworksMixin, TransformerMixin, BaseEstimator):
     """Pooled features of a frozen pretrained timm backbone: images in, a feature matrix out.
 
     Nothing is trained: ``fit`` builds the backbone with its pretrained weights and
@@ -252,11 +258,6 @@ class ImageFeatures(TransformerMixin, BaseEstimator):
 
     def _network_architecture(self, attribute):
         return self._build_network()
-
-    def _restore_networks(self, saved):
-        from ._base import restore_networks
-
-        restore_networks(self, saved)
 
     # --- building blocks -------------------------------------------------------------------
 

@@ -311,7 +311,7 @@ class ImageClassifier(BaseImageExpert):
 
         from ._base import architecture_only
 
-        (state_dict, history), = saved.values()
+        (state_dict, history, _), = saved.values()
         with architecture_only(self):
             network = self._build_network()
         network.load_state_dict(state_dict)

@@ -207,3 +207,57 @@ def read_history(results_csv):
             if key not in ("epoch", "time"):
                 history.record(key, value)
     return history
+
+
+# The ultralytics network classes a model folder may rebuild (by name, from this list only).
+_NETWORK_CLASSES = ("DetectionModel", "RTDETRDetectionModel")
+
+
+def checkpoint_network(checkpoint):
+    """The network of an ultralytics checkpoint (bytes) and the description that rebuilds it.
+
+    The network is loaded fresh (float32, not fused: prediction fuses a loaded model's
+    batch norms in place). The description is plain data: the network class, ultralytics'
+    model definition (the YAML as a dict), the class names and the task.
+    """
+    ultralytics = import_ultralytics(needed_by="YOLODetector")
+    from ultralytics.nn.tasks import load_checkpoint
+
+    with temporary_folder() as tmp:
+        path = Path(tmp) / "model.pt"
+        path.write_bytes(checkpoint)
+        network, _ = load_checkpoint(path)
+    if type(network).__name__ not in _NETWORK_CLASSES:
+        raise TypeError(f"A YOLODetector network of type {type(network).__name__} cannot be "
+                        f"saved in a model folder (ultralytics {ultralytics.__version__}); "
+                        f"detectors of {', '.join(_NETWORK_CLASSES)} can.")
+    names = [network.names[i] for i in range(len(network.names))]
+    return network, {"class": type(network).__name__, "definition": network.yaml,
+                     "names": names, "task": network.task}
+
+
+def network_checkpoint(architecture, weights):
+    """An ultralytics checkpoint (bytes) of a network rebuilt from its description
+    (:func:`checkpoint_network`) and given ``weights``, in the half precision ultralytics
+    saves (the weights came from such a checkpoint: nothing is lost)."""
+    import copy
+    import io
+
+    import torch
+
+    import_ultralytics(needed_by="YOLODetector")
+    from ultralytics.nn import tasks
+
+    if architecture["class"] not in _NETWORK_CLASSES:
+        raise ValueError(f"The model folder names the ultralytics network "
+                         f"{architecture['class']!r}; only {', '.join(_NETWORK_CLASSES)} load.")
+    network_class = getattr(tasks, architecture["class"])
+    with quiet_unless(False):
+        network = network_class(copy.deepcopy(architecture["definition"]), verbose=False)
+    network.load_state_dict(weights)
+    network.names = dict(enumerate(architecture["names"]))
+    network.task = architecture["task"]
+    buffer = io.BytesIO()
+    torch.save({"model": network.half().eval(), "train_args": {"task": architecture["task"]}},
+               buffer)
+    return buffer.getvalue()

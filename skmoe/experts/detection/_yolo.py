@@ -15,8 +15,10 @@ from ...utils._sklearn_compat import Interval
 from .._base import BaseImageExpert
 from ._base import BaseDetector
 from ._ultralytics import (
+    checkpoint_network,
     import_ultralytics,
     model_class,
+    network_checkpoint,
     quiet_unless,
     read_history,
     temporary_folder,
@@ -239,6 +241,19 @@ class YOLODetector(BaseDetector):
         state = super().__getstate__()
         state.pop("_loaded", None)  # rebuilt from checkpoint_ on first use
         return state
+
+    # --- model folders (skmoe.save_model): the checkpoint, a pickle, saved as weights --------
+
+    _saved_networks = ("checkpoint_",)
+
+    def _network_to_save(self, attribute):
+        network, architecture = checkpoint_network(self.checkpoint_)
+        return network, None, architecture
+
+    def _restore_networks(self, saved):
+        (weights, _, architecture), = saved.values()
+        self.checkpoint_ = network_checkpoint(architecture, weights)
+        self._loaded = None
 
 
 def _bgr_inputs(source, start, stop):
