@@ -1,4 +1,4 @@
-"""The ``skmoe`` command: ``run`` (the main job), ``demo`` and ``summary``.
+"""The ``skmoe`` command: ``run`` (the main job), ``demo``, ``predict`` and ``summary``.
 
 A user error (a bad config, a missing dataset, an output folder of another config) prints one
 ``skmoe: error: ...`` line and exits with status 2, without a traceback.
@@ -8,6 +8,7 @@ import argparse
 import sys
 from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 # Layout name on the command line -> loader in skmoe.datasets.
 _LOADERS = {
@@ -27,12 +28,18 @@ def main(argv=None):
     try:
         if args.command == "summary":
             return _summary(args)
+        if args.command == "predict":
+            return _predict(args)
         return _run(args)
-    except (ConfigError, FileNotFoundError, ImportError) as exc:
+    except (ConfigError, FileNotFoundError, FileExistsError, ImportError) as exc:
         # ImportError: a missing optional dependency; its message names the extra to install.
         print(f"skmoe: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
+        if args.command == "predict":  # every finished batch is in the output already
+            print("\nskmoe: interrupted. The rows written are kept; run the same command with "
+                  "--resume to go on.", file=sys.stderr)
+            return 130
         # Experts are saved one by one, each only once finished: the same command resumes.
         detail = f" ({exc})" if str(exc) else ""
         print(f"\nskmoe: interrupted{detail}. Finished experts are kept; run the same command "
@@ -56,6 +63,20 @@ def _parser():
         command.add_argument("--scheduler", help="dask scheduler address: one expert per worker")
         command.add_argument("--force", action="store_true",
                              help="retrain every expert, also in a folder of another config")
+    predict = commands.add_parser(
+        "predict", help="decide new images with a model folder; one row per image")
+    predict.add_argument("model", help="model folder (skmoe run writes seed-<n>/models/...)")
+    predict.add_argument("inputs", nargs="+",
+                         help="image files, folders, glob patterns, .txt lists of paths")
+    predict.add_argument("--output", default=None,
+                         help="prediction file (default predictions.csv, or .jsonl with --json)")
+    predict.add_argument("--json", action="store_true", help="write JSON lines instead of CSV")
+    predict.add_argument("--overlays", metavar="DIR",
+                         help="draw each image with its decision, boxes and masks into DIR")
+    predict.add_argument("--batch-size", type=int, default=64, help="images per batch")
+    predict.add_argument("--resume", action="store_true",
+                         help="go on with an existing output: skip the images it has")
+    predict.add_argument("--quiet", action="store_true", help="no progress bar")
     summary = commands.add_parser(
         "summary", help="class counts per split and the long-tail ratio of a dataset")
     summary.add_argument("dataset", choices=sorted(_LOADERS), help="dataset layout")
@@ -90,6 +111,31 @@ def _run(args):
     result = run_experiment(config, force=args.force)
     print(f"\nTest scores\n\n{result.main_table}")
     print(f"Report: {result.report['html'].resolve()}")
+    return 0
+
+
+def _predict(args):
+    from . import load_model
+    from .experiment import ConfigError
+    from .predict import find_images, predict_images
+
+    if args.batch_size < 1:
+        raise ConfigError(f"--batch-size {args.batch_size}: give at least 1.")
+    output = args.output or ("predictions.jsonl" if args.json else "predictions.csv")
+    images = find_images(args.inputs)
+    try:
+        model = load_model(args.model)
+        done = predict_images(model, images, output, json_lines=args.json,
+                              overlays=args.overlays, batch_size=args.batch_size,
+                              resume=args.resume, progress=not args.quiet)
+    except ValueError as exc:  # a refused model folder; an output of another model to resume
+        raise ConfigError(str(exc)) from None
+    skipped = f", {done.n_skipped} already in the output" if done.n_skipped else ""
+    print(f"{done.n_decided} images decided ({done.images_per_second:.1f} images/s){skipped}; "
+          f"{done.n_errors} could not be read or decided (their error column says why).")
+    print(f"Predictions: {done.output.resolve()}")
+    if args.overlays:
+        print(f"Overlays: {Path(args.overlays).resolve()}")
     return 0
 
 

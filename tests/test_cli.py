@@ -54,3 +54,35 @@ def test_user_errors_are_one_line_and_status_2(tmp_path, config, message):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("skmoe: error: ")
     assert message in result.stderr
+
+
+def test_predict_decides_a_folder_with_a_model_folder_and_resumes(tmp_path, capsys):
+    from PIL import Image
+
+    from skmoe import save_model
+    from skmoe.datasets import make_steel_defects
+    from skmoe.experts import TextureExpert
+
+    X, y = make_steel_defects(40, image_size=32, random_state=0)
+    for i, image in enumerate(X):
+        Image.fromarray(image[..., 0]).save(tmp_path / f"{i:02d}.png")
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    model = save_model(TextureExpert().fit(X, y), tmp_path / "model")
+    command = ["predict", str(model), str(tmp_path), "--output", str(tmp_path / "p.csv"),
+               "--quiet"]
+    assert main(command) == 0
+    out = capsys.readouterr().out
+    assert "41 images decided" in out and "1 could not be read or decided" in out
+    assert (tmp_path / "p.csv").read_text().count("\n") == 42  # the header and 41 rows
+
+    assert main(command) == 2  # the output exists: refused, nothing overwritten
+    assert "pass --resume" in capsys.readouterr().err
+    assert main([*command, "--resume"]) == 0
+    assert "0 images decided" in capsys.readouterr().out
+
+
+def test_predict_refuses_what_is_not_a_model_folder(tmp_path, capsys):
+    (tmp_path / "a.png").write_bytes(b"")
+    assert main(["predict", str(tmp_path), str(tmp_path / "a.png"), "--output",
+                 str(tmp_path / "p.csv")]) == 2
+    assert "is not a model folder: it has no model.json" in capsys.readouterr().err

@@ -578,7 +578,7 @@ default="precision_recall"
         -------
         decision : ndarray of shape (n_samples, n_classes), or (n_samples,) for binary y
         """
-        votes, mean_proba = self._votes(X)
+        votes, mean_proba = self._votes(self._expert_proba(X))
         if self.multilabel_:
             return votes / (self.quorum_ * self.weights_.sum()) - 1
         margin = self._ranking(votes, mean_proba) - 1
@@ -602,7 +602,11 @@ default="precision_recall"
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        votes, mean_proba = self._votes(X)
+        return self._proba_from_experts(self._expert_proba(X))
+
+    def _proba_from_experts(self, expert_proba):
+        """``predict_proba`` from the experts' probabilities (``_expert_proba``)."""
+        votes, mean_proba = self._votes(expert_proba)
         if self.multilabel_:
             return votes / self.weights_.sum()
         ranking = self._ranking(votes, mean_proba)
@@ -625,19 +629,24 @@ default="precision_recall"
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        decision = vote_decision(self._expert_proba(X), self.thresholds_, self.weights_,
+        return self._predict_from_experts(self._expert_proba(X))
+
+    def _predict_from_experts(self, expert_proba):
+        """``predict`` from the experts' probabilities (``_expert_proba``)."""
+        decision = vote_decision(expert_proba, self.thresholds_, self.weights_,
                                  self.quorum_, single_label=not self.multilabel_)
         return decision if self.multilabel_ else self.classes_[decision]
 
     def _expert_proba(self, X):
+        """Each expert's probabilities, columns in the order of ``classes_``: shape
+        (n_experts, n_samples, n_classes)."""
         check_is_fitted(self)
         return np.stack(Parallel(n_jobs=self.n_jobs)(
             delayed(_class_proba)(name, expert, X, self.classes_, self.multilabel_)
             for name, expert in self.named_experts_.items()))
 
-    def _votes(self, X):
+    def _votes(self, expert_proba):
         """Weighted votes and, for single-label models, the weighted mean probability."""
-        expert_proba = self._expert_proba(X)
         votes = weighted_votes(expert_proba, self.thresholds_, self.weights_)
         if self.multilabel_:
             return votes, None

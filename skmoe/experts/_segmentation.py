@@ -4,8 +4,10 @@ import os
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
-from ..utils._images import source_sizes
+from ..utils._global_state import keeps_global_state
+from ..utils._images import check_image_input, source_sizes
 from ..utils._labels import background_column, defect_columns, with_background_column
 from ..utils._messages import warn_at_caller
 from ..utils._optional import import_optional
@@ -199,6 +201,41 @@ class SegmentationExpert(BaseImageExpert):
         scores = parts.image_scores(self.network_, batches, device=device,
                                     num_workers=self.num_workers, pixel_score=self.pixel_score)
         return with_background_column(scores, len(self.classes_), self.background_index_)
+
+    @keeps_global_state
+    def predict_masks(self, X):
+        """Pixel probabilities of each class, at the network's input size.
+
+        Parameters
+        ----------
+        X : array of images or sequence of image paths
+
+        Returns
+        -------
+        masks : ndarray of shape (n_samples, n_classes, height, width), float32
+            Per class of ``classes_``, the probability that a pixel shows it, on the
+            ``image_size`` grid the images were resized to (resize a map to its image to
+            overlay it); the defect-free class's map is one minus the highest defect map.
+        """
+        import torch
+
+        from ._inference import predict_in_batches, ready_for_inference
+        from ._torch_parts import ImageBatches
+
+        check_is_fitted(self)
+        source = check_image_input(X)
+        device = self._prediction_device()
+        batches = ImageBatches(np.arange(len(source)), source=source,
+                               shape=image_shape(self.image_size), n_channels=self.n_channels_,
+                               batch_size=self.batch_size)
+        defects = predict_in_batches(ready_for_inference(self.network_, device), batches,
+                                     device=device, num_workers=self.num_workers,
+                                     output=torch.sigmoid).astype(np.float32)
+        masks = np.zeros((len(defects), len(self.classes_), *defects.shape[2:]), np.float32)
+        masks[:, self._defect_columns()] = defects
+        if self.background_index_ is not None:
+            masks[:, self.background_index_] = 1 - defects.max(axis=1)
+        return masks
 
     # --- building blocks -------------------------------------------------------------------
 

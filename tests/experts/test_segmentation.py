@@ -61,6 +61,20 @@ def test_image_scores_come_from_the_pixels(fitted, steel):
     assert (lower <= defects + 1e-6).all() and (lower < defects - 1e-3).any()
 
 
+@pytest.mark.slow
+def test_masks_are_the_pixels_behind_the_scores(fitted, steel):
+    """The maps the overlays draw: their per-class maximum is the image's score."""
+    X_test = steel[1][0][:20]
+    masks = fitted.predict_masks(X_test)
+    assert masks.shape == (20, len(fitted.classes_), 32, 32) and masks.dtype == np.float32
+    defects = np.delete(masks, fitted.background_index_, axis=1).max(axis=(2, 3))
+    proba = fitted.predict_proba(X_test)
+    np.testing.assert_allclose(defects, np.delete(proba, fitted.background_index_, axis=1),
+                               atol=1e-5)
+    np.testing.assert_allclose(masks[:, fitted.background_index_],
+                               1 - np.delete(masks, fitted.background_index_, axis=1).max(1))
+
+
 def test_thin_defects_survive_shrinking():
     """A defect a pixel wide still marks the shrunken mask; growing repeats pixels."""
     mask = np.zeros((2, 64, 80), dtype=bool)
