@@ -131,8 +131,8 @@ def _predict(args):
     except ValueError as exc:  # a refused model folder; an output of another model to resume
         raise ConfigError(str(exc)) from None
     skipped = f", {done.n_skipped} already in the output" if done.n_skipped else ""
-    print(f"{done.n_decided} images decided ({done.images_per_second:.1f} images/s){skipped}; "
-          f"{done.n_errors} could not be read or decided (their error column says why).")
+    print(f"{done.n_decided} images decided, {done.n_errors} could not be (their error column "
+          f"says why); {done.images_per_second:.1f} images/s{skipped}.")
     print(f"Predictions: {done.output.resolve()}")
     if args.overlays:
         print(f"Overlays: {Path(args.overlays).resolve()}")

@@ -22,6 +22,7 @@ def test_expert_benchmark_quick_mode_runs(run_benchmark):
     assert "| skmoe's reader (" in out and "decode_jpeg on cpu, batches of 32 |" in out
     assert "| previous loop img/s |" in out  # table 1 compares with the previous loop
     assert "| experts in threads (joblib threading) |" in out
+    assert "| skmoe predict (predict_images, CSV written) |" in out
     passed = int(re.search(r"it passed (\d+)%", out).group(1))
     assert "| hard |" in out and 25 <= passed <= 40
     assert "| mobilenetv3_small_050 | 32x160 | cpu |" in out.split("Table 6.")[1]

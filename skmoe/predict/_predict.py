@@ -50,7 +50,8 @@ def predict_images(model, images, output, *, json_lines=False, overlays=None, ba
     -------
     summary : Bunch
         ``n_images``, ``n_skipped`` (already in ``output``), ``n_decided`` and ``n_errors``
-        (this run), ``seconds`` and ``images_per_second`` (this run), ``output``.
+        (this run: images decided, images with an error), ``seconds`` and
+        ``images_per_second`` (this run, errors included), ``output``.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size={batch_size}: give at least 1.")
@@ -78,8 +79,8 @@ def predict_images(model, images, output, *, json_lines=False, overlays=None, ba
             bar.update(len(rows))
             bar.set_postfix(errors=errors, refresh=False)
     seconds = time.perf_counter() - start
-    return Bunch(n_images=n_images, n_skipped=n_images - len(todo), n_decided=len(todo),
-                 n_errors=errors, seconds=seconds,
+    return Bunch(n_images=n_images, n_skipped=n_images - len(todo),
+                 n_decided=len(todo) - errors, n_errors=errors, seconds=seconds,
                  images_per_second=len(todo) / seconds if todo and seconds > 0 else 0.0,
                  output=records.path)
 

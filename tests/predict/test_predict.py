@@ -17,7 +17,7 @@ def test_one_row_per_image_with_the_models_and_each_experts_scores(vote, steel_f
     paths, _ = steel_files
     done = predict_images(vote, paths, tmp_path / "p.csv", batch_size=16, progress=False)
     rows = read_csv(tmp_path / "p.csv")
-    assert (done.n_images, done.n_decided, done.n_errors) == (60, 60, 0)
+    assert (done.n_images, done.n_skipped, done.n_decided, done.n_errors) == (60, 0, 60, 0)
     assert [row["path"] for row in rows] == paths
     assert [row["decision"] for row in rows] == vote.predict(paths).tolist()
     classes = vote.classes_.tolist()
@@ -46,7 +46,7 @@ def test_an_unreadable_file_gets_its_error_and_the_others_are_decided(vote, stee
     given = paths[:10] + [str(corrupt)] + paths[10:20]
     done = predict_images(vote, given, tmp_path / "p.csv", batch_size=8, progress=False)
     rows = {row["path"]: row for row in read_csv(tmp_path / "p.csv")}
-    assert done.n_errors == 1 and len(rows) == 21
+    assert (done.n_decided, done.n_errors, len(rows)) == (20, 1, 21)
     assert "corrupt.png" in rows[str(corrupt)]["error"]  # the message names the file
     assert rows[str(corrupt)]["decision"] == ""
     assert [rows[p]["decision"] for p in paths[:20]] == vote.predict(paths[:20]).tolist()
