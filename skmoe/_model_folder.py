@@ -194,9 +194,12 @@ class _Writer:
         function, args, state = (tuple(reduced) + (None,))[:3]
         if function is copyreg.__newobj__:
             node = {"object": _trusted_name(args[0]), "id": number}
-            saved = getattr(value, "_saved_networks", ())
-            if saved and isinstance(state, dict):  # a torch expert: networks as weights
-                networks = [name for name in saved if state.get(name) is not None]
+            # A torch expert's networks as weights. Only those in its own state: a wrapper
+            # that forwards attribute access (FrozenEstimator) names its expert's networks
+            # but holds none of them.
+            saved = getattr(value, "_saved_networks", ()) if isinstance(state, dict) else ()
+            networks = [name for name in saved if state.get(name) is not None]
+            if networks:
                 state = {k: v for k, v in state.items() if k not in networks}
                 node["networks"] = {
                     name: self._network(f"n{number}.{name}", *value._network_to_save(name))
@@ -262,7 +265,7 @@ class _Reader:
                 raise ValueError(f"The model description names {content!r} as a class: refused.")
             value = self.objects[node["id"]] = cls.__new__(cls)
             _set_state(value, self.decode(node["state"]))
-            if "networks" in node:
+            if node.get("networks"):
                 value._restore_networks({
                     name: SavedNetwork(self._weights(saved["weights"]),
                                        self.decode(saved["history"]),

@@ -197,6 +197,18 @@ def test_torch_experts_are_saved_as_weights_and_predict_the_same(torch_experts, 
         assert loaded.history_[:, "train_loss"] == history[:, "train_loss"]
 
 
+def test_frozen_torch_experts_in_a_vote_round_trip(torch_experts, tmp_path):
+    """FrozenEstimator forwards attribute access to its expert: the wrapper must not be taken
+    for a torch expert (it holds no network), the expert inside must."""
+    expert, X = torch_experts["classifier"]
+    features, _ = torch_experts["features"]
+    _, y = make_steel_defects(40, image_size=32, class_weights=[1] * 5, random_state=0)
+    vote = MultiExpertVotingClassifier([("cnn", FrozenEstimator(expert)),
+                                        ("features", FrozenEstimator(features))]).fit(X, y)
+    loaded = load_model(save_model(vote, tmp_path / "model"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), vote.predict_proba(X))
+
+
 def test_a_model_trained_on_a_gpu_loads_on_a_cpu(torch_experts, tmp_path):
     """Weights are saved from and loaded to the CPU; the expert predicts on the CPU of a
     machine without the GPU it was trained on."""
