@@ -94,8 +94,12 @@ class SwitchableAtrousConv2d(nn.Conv2d):
 
     def _branch(self, x, weight, dilation, offsets):
         if self.deformable:
-            return deform_conv2d(x, getattr(self, offsets)(x), weight, self.bias,
-                                 stride=self.stride, padding=dilation, dilation=dilation)
+            # In float32, as torchvision's autocast rule for it on CUDA (its CPU kernel has
+            # no bf16); the result goes back to the input's precision.
+            bias = None if self.bias is None else self.bias.float()
+            return deform_conv2d(x.float(), getattr(self, offsets)(x).float(), weight.float(),
+                                 bias, stride=self.stride, padding=dilation,
+                                 dilation=dilation).to(x.dtype)
         return F.conv2d(x, weight, self.bias, self.stride, dilation, dilation)
 
 

@@ -76,3 +76,14 @@ def test_it_pickles_and_saves_as_a_model_folder(fitted, tmp_path):
                                   expected)
     loaded = load_model(save_model(detector, tmp_path / "model"))
     np.testing.assert_array_equal(loaded.predict_proba(X[:4]), expected)
+
+
+@pytest.mark.parametrize("deformable", [False, True])
+def test_it_runs_under_bf16_autocast(deformable):
+    """As the other detectors on a GPU (checked here with the CPU's bf16 autocast)."""
+    torch.manual_seed(0)
+    model = build_detectors("detectors_resnet18", 3, **{
+        **BUILD, "model_kwargs": {"deformable_sac": deformable}}).eval()
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        (found,) = model([torch.rand(3, 64, 64)])
+    assert found["boxes"].shape[1] == 4 and torch.isfinite(found["scores"]).all()
