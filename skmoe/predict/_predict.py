@@ -92,8 +92,8 @@ def _decide_batch(maker, painter, paths):
     try:
         return _rows(maker, painter, paths)
     except Exception as exc:  # noqa: BLE001 - recorded in the row; the run goes on
-        if len(paths) == 1:
-            return [{"path": paths[0], "error": f"{type(exc).__name__}: {exc}"}]
+        if len(paths) == 1:  # on one line: a row is one line of the file
+            return [{"path": paths[0], "error": " ".join(f"{type(exc).__name__}: {exc}".split())}]
     middle = len(paths) // 2
     return (_decide_batch(maker, painter, paths[:middle])
             + _decide_batch(maker, painter, paths[middle:]))
