@@ -206,7 +206,7 @@ def test_gpu_model_predicts_on_cpu(steel, monkeypatch):
      "With backbone='resnet10t', architecture names the detector family"),
     (dict(architecture="fasterrcnn", backbone="resnet_nope"), "Unknown timm backbone"),
     (dict(architecture="fasterrcnn", backbone_checkpoint_path="w.pth"),
-     "backbone_checkpoint_path holds the weights of a timm backbone: set backbone too"),
+     "backbone_checkpoint_path holds the weights of a timm backbone .*: set backbone too"),
     (dict(architecture="fasterrcnn", backbone="resnet10t", backbone_checkpoint_path="w.pth"),
      "backbone_checkpoint_path='w.pth' is not a file"),
 ])
