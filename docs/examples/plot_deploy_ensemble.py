@@ -28,7 +28,7 @@ from skmoe.predict import find_images, predict_images
 
 # %%
 # Train: two experts on the training images, the vote tuned on the validation images
-# -------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------
 X, y = make_steel_defects(900, image_size=64, random_state=0)
 X_train, X_val, X_new, y_train, y_val, y_new = train_val_test_split(
     X, y, stratify=y, val_size=0.2, test_size=0.1, random_state=0)
@@ -41,7 +41,7 @@ vote = MultiExpertVotingClassifier(experts).fit(X_val, y_val)
 
 # %%
 # Save the fitted vote as a model folder, and load it as another machine would
-# ---------------------------------------------------------------------------
+# ----------------------------------------------------------------------------
 work = Path(tempfile.mkdtemp())
 folder = save_model(vote, work / "steel-vote")
 print(sorted(path.name for path in folder.iterdir()))
