@@ -234,8 +234,11 @@ class BaseImageExpert(SavedNetworksMixin, ClassifierMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        return predict_from_proba(self.predict_proba(X), self.classes_,
-                                  multilabel=self.multilabel_)
+        return self._predict_from_proba(self.predict_proba(X))
+
+    def _predict_from_proba(self, proba):
+        """``predict`` from ``predict_proba``'s output (``skmoe predict`` runs the expert once)."""
+        return predict_from_proba(proba, self.classes_, multilabel=self.multilabel_)
 
     def __getstate__(self):
         state = super().__getstate__()

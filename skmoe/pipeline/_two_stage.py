@@ -277,7 +277,10 @@ class TwoStagePipeline(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        proba = self.predict_proba(X)
+        return self._predict_from_proba(self.predict_proba(X))
+
+    def _predict_from_proba(self, proba):
+        """``predict`` from ``predict_proba``'s output (``skmoe predict`` runs the stages once)."""
         if not self.multilabel_:
             return from_indicator(proba, self.classes_, multilabel=False)
         indicator = (proba >= 0.5).astype(np.int64)

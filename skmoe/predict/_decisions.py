@@ -31,8 +31,9 @@ class DecisionMaker:
     """Decides batches of images with a fitted model, each expert run once per batch.
 
     A :class:`~skmoe.MultiExpertVotingClassifier` gives its experts' scores beside its own
-    and derives both its scores and its decision from one run of each expert. Any other
-    classifier runs ``predict_proba`` and ``predict``.
+    and derives both its scores and its decision from one run of each expert. An image expert
+    or a two-stage pipeline derives its decision from its scores (``_predict_from_proba``);
+    any other classifier runs ``predict_proba`` and ``predict``.
     """
 
     def __init__(self, model):
@@ -51,7 +52,9 @@ class DecisionMaker:
         else:
             expert_proba = None
             proba = self.model.predict_proba(images)
-            predicted = self.model.predict(images)
+            predicted = (self.model._predict_from_proba(proba)
+                         if hasattr(self.model, "_predict_from_proba")
+                         else self.model.predict(images))
         return Decisions(self._labels(predicted), np.asarray(proba, dtype=float), expert_proba)
 
     def _labels(self, predicted):

@@ -98,3 +98,17 @@ def test_overlays_are_drawn_and_named_in_the_rows(vote, steel_files, tmp_path):
     assert [row["overlay"] for row in rows] == [
         str(tmp_path / "drawn" / f"image-{i:03d}.png") for i in range(5)]
     assert all((tmp_path / "drawn" / f"image-{i:03d}.png").is_file() for i in range(5))
+
+
+def test_an_expert_alone_runs_once_per_batch(vote, steel_files, tmp_path, monkeypatch):
+    """Its decision follows from its scores: deciding a batch does not run it twice."""
+    paths, _ = steel_files
+    expert = vote.named_experts_["fine"]
+    calls = []
+    original = type(expert.estimator).predict_proba
+    monkeypatch.setattr(type(expert.estimator), "predict_proba",
+                        lambda self, X: calls.append(len(X)) or original(self, X))
+    predict_images(expert, paths, tmp_path / "p.csv", batch_size=32, progress=False)
+    assert calls == [32, 28]
+    rows = read_csv(tmp_path / "p.csv")
+    assert [row["decision"] for row in rows] == expert.predict(paths).tolist()
